@@ -1,0 +1,32 @@
+"""The dpfwd command line.
+
+Exit codes, the same for every command:
+
+    0  success (for run: stopped cleanly by --duration, --count, SIGINT or SIGTERM)
+    1  the config is invalid (each error printed as 'path: problem; fix')
+    2  usage error: unknown option or bad option value
+    3  the config file cannot be read
+    4  the data plane failed: EAL, mempool, port or lcore setup
+"""
+import logging
+
+import click
+
+from .. import __version__
+from .config_cmd import config
+from .run import run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dpfwd")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages too.")
+@click.pass_context
+def main(ctx, verbose):
+    """dpfwd: a DPDK bump-in-the-wire forwarder."""
+    logging.basicConfig(format="dpfwd: %(levelname)s: %(message)s",
+                        level=logging.DEBUG if verbose else logging.INFO)
+    ctx.ensure_object(dict)
+
+
+main.add_command(run)
+main.add_command(config)

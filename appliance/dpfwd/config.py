@@ -1,0 +1,374 @@
+"""dpfwd's YAML config: load, validate, and report every error with its path.
+
+The schema (every key but ``ports`` has a default)::
+
+    eal:
+      instance: dpfwd          # EAL file prefix; tells instances apart
+      lcores: "0-1"            # first is the main lcore, the rest forward
+      memory: in-memory        # in-memory | hugepages | no-huge
+      memory_mb: 512           # only for no-huge: memory EAL allocates
+      args: []                 # extra EAL arguments, passed as they are
+    mempool:
+      mbufs: 8192              # per NUMA node in use
+      cache: 256
+    ports:                     # one of vdev, pci, interface per port
+      - vdev: net_null0
+        rx_queues: 1
+        tx_queues: 1
+        rx_descriptors: 1024
+        tx_descriptors: 1024
+        mtu: 1500
+        promiscuous: true
+        dest_mac: "02:00:00:00:00:00"   # mac mode: next hop on this port's wire
+    pairs: [[0, 1]]            # default: 0<->1, 2<->3, ...
+    forwarding:
+      mode: io                 # io | mac | macswap
+      burst: 32
+
+Nothing here touches DPDK: ``dpfwd config check`` and ``dpfwd run`` share it.
+"""
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+MODES = ("io", "mac", "macswap")
+MEMORY_MODES = ("in-memory", "hugepages", "no-huge")
+MAX_PORTS = 32
+MAX_QUEUES = 16
+MAX_TASKS = 64
+MAX_BURST = 512
+MEMPOOL_CACHE_MAX = 512     # RTE_MEMPOOL_CACHE_MAX_SIZE
+
+_INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+_LCORES = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+_PCI = re.compile(r"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
+_VDEV = re.compile(r"^net_[a-z_]+[0-9]+(,[^\s,=]+=[^\s,]*)*$")
+_IFNAME = re.compile(r"^[^\s/:]{1,15}$")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+class ConfigError(Exception):
+    """The config is invalid; .errors holds one 'path: problem; fix' line each."""
+
+    def __init__(self, errors):
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+class ConfigUnreadable(Exception):
+    """The config file cannot be read at all (missing, permissions, not text)."""
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    vdev: str = None
+    pci: str = None
+    interface: str = None
+    rx_queues: int = 1
+    tx_queues: int = 1
+    rx_descriptors: int = 1024
+    tx_descriptors: int = 1024
+    mtu: int = 1500
+    promiscuous: bool = True
+    dest_mac: str = None
+
+    @property
+    def device(self):
+        """What EAL is given for this port: vdev spec or PCI address."""
+        return self.vdev or self.pci
+
+    def describe(self):
+        return self.vdev or self.pci or f"interface {self.interface}"
+
+
+@dataclass(frozen=True)
+class Config:
+    ports: tuple
+    instance: str = "dpfwd"
+    lcores: str = "0-1"
+    memory: str = "in-memory"
+    memory_mb: int = 512
+    eal_args: tuple = ()
+    mbufs: int = 8192
+    cache: int = 256
+    pairs: tuple = field(default=())
+    mode: str = "io"
+    burst: int = 32
+
+
+def parse_lcores(text):
+    """'0,2-3' -> [0, 2, 3]; ValueError when malformed."""
+    text = str(text).replace(" ", "")
+    if not _LCORES.match(text):
+        raise ValueError(text)
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        lo, hi = int(lo), int(hi or lo)
+        if hi < lo:
+            raise ValueError(text)
+        out.extend(range(lo, hi + 1))
+    if len(set(out)) != len(out):
+        raise ValueError(text)
+    return out
+
+
+class _Checker:
+    """Collects errors as it reads; each read returns a usable value anyway."""
+
+    def __init__(self):
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append(f"{path}: {message}")
+
+    def mapping(self, value, path, allowed, required=()):
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            self.error(path, f"{_show(value)} is not a mapping; write it as 'key: value' lines")
+            return {}
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "expected one of: " + ", ".join(allowed)
+                self.error(_join(path, key), f"unknown key; {hint}")
+        for key in required:
+            if key not in value:
+                self.error(_join(path, key), "is required")
+        return value
+
+    def integer(self, m, key, path, default, lo, hi, power_of_two=False):
+        if key not in m:
+            return default
+        value, where = m[key], _join(path, key)
+        kind = "a power of two" if power_of_two else "an integer"
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(where, f"{_show(value)} is not {kind} between {lo} and {hi}")
+            return default
+        if not lo <= value <= hi or (power_of_two and value & (value - 1)):
+            self.error(where, f"{value} is not {kind} between {lo} and {hi}")
+            return default
+        return value
+
+    def boolean(self, m, key, path, default):
+        if key not in m:
+            return default
+        value = m[key]
+        if not isinstance(value, bool):
+            self.error(_join(path, key), f"{_show(value)} is not true or false")
+            return default
+        return value
+
+    def choice(self, m, key, path, default, choices):
+        if key not in m:
+            return default
+        value = m[key]
+        if value not in choices:
+            self.error(_join(path, key), f"{_show(value)} is not one of: {', '.join(choices)}")
+            return default
+        return value
+
+    def pattern(self, m, key, path, default, regex, what):
+        if key not in m:
+            return default
+        value = m[key]
+        if not isinstance(value, str) or not regex.match(value):
+            self.error(_join(path, key), f"{_show(value)} is not {what}")
+            return default
+        return value
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+def _show(value):
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _read_eal(c, raw):
+    m = c.mapping(raw, "eal", ("instance", "lcores", "memory", "memory_mb", "args"))
+    out = {
+        "instance": c.pattern(m, "instance", "eal", "dpfwd", _INSTANCE,
+                              "a name of 1-32 letters, digits, '-' or '_'"),
+        "memory": c.choice(m, "memory", "eal", "in-memory", MEMORY_MODES),
+        "memory_mb": c.integer(m, "memory_mb", "eal", 512, 64, 1 << 20),
+    }
+    lcores = m.get("lcores", "0-1")
+    try:
+        cores = parse_lcores(lcores)
+        if len(cores) < 2:
+            c.error("eal.lcores", f"{_show(lcores)} has one lcore; list two or more "
+                    "(the first is the main lcore, the others forward), e.g. \"0-1\"")
+        out["lcores"] = str(lcores).replace(" ", "")
+    except ValueError:
+        c.error("eal.lcores", f"{_show(lcores)} is not an lcore list like \"0-1\" or \"0,2-3\"")
+    args = m.get("args", [])
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        c.error("eal.args", "is not a list of strings; write each EAL argument as one item")
+    else:
+        out["eal_args"] = tuple(args)
+    return out
+
+
+def _read_mempool(c, raw):
+    m = c.mapping(raw, "mempool", ("mbufs", "cache"))
+    mbufs = c.integer(m, "mbufs", "mempool", 8192, 1024, 1 << 22)
+    cache = c.integer(m, "cache", "mempool", 256, 0, MEMPOOL_CACHE_MAX)
+    if cache * 3 > mbufs * 2:
+        # rte_mempool_create refuses caches above n / 1.5
+        c.error("mempool.cache", f"{cache} is more than mbufs / 1.5 ({mbufs * 2 // 3}); lower it or raise mempool.mbufs")
+    return {"mbufs": mbufs, "cache": cache}
+
+
+_PORT_KEYS = ("vdev", "pci", "interface", "rx_queues", "tx_queues", "rx_descriptors",
+              "tx_descriptors", "mtu", "promiscuous", "dest_mac")
+
+
+def _read_port(c, raw, path):
+    m = c.mapping(raw, path, _PORT_KEYS)
+    given = [k for k in ("vdev", "pci", "interface") if k in m]
+    if len(given) != 1:
+        found = "none" if not given else " and ".join(given)
+        c.error(path, f"has {found}; give exactly one of vdev, pci or interface")
+    pci = c.pattern(m, "pci", path, None, _PCI, "a PCI address like 0000:03:00.0")
+    return PortSpec(
+        vdev=c.pattern(m, "vdev", path, None, _VDEV,
+                       "a DPDK vdev like net_null0 or net_pcap0,rx_pcap=in.pcap"),
+        pci=pci if pci is None or len(pci) > 7 else "0000:" + pci,
+        interface=c.pattern(m, "interface", path, None, _IFNAME,
+                            "a network interface name (1-15 characters)"),
+        rx_queues=c.integer(m, "rx_queues", path, 1, 1, MAX_QUEUES),
+        tx_queues=c.integer(m, "tx_queues", path, 1, 1, MAX_QUEUES),
+        rx_descriptors=c.integer(m, "rx_descriptors", path, 1024, 64, 4096, power_of_two=True),
+        tx_descriptors=c.integer(m, "tx_descriptors", path, 1024, 64, 4096, power_of_two=True),
+        mtu=c.integer(m, "mtu", path, 1500, 68, 9000),
+        promiscuous=c.boolean(m, "promiscuous", path, True),
+        dest_mac=c.pattern(m, "dest_mac", path, None, _MAC, "a MAC address like 02:00:00:00:00:01"),
+    )
+
+
+def _device_key(port):
+    if port.vdev:
+        return "vdev " + port.vdev.split(",")[0]
+    return f"pci {port.pci.lower()}" if port.pci else f"interface {port.interface}"
+
+
+def _read_ports(c, raw):
+    if raw is None:
+        c.error("ports", "is required; list the ports to forward between, at least two")
+        return []
+    if not isinstance(raw, list):
+        c.error("ports", f"{_show(raw)} is not a list; write each port as a '- vdev: ...' item")
+        return []
+    if not 2 <= len(raw) <= MAX_PORTS:
+        c.error("ports", f"has {len(raw)} ports; give between 2 and {MAX_PORTS}")
+    ports = [_read_port(c, p, f"ports[{i}]") for i, p in enumerate(raw)]
+    seen = {}
+    for i, port in enumerate(ports):
+        key = _device_key(port)
+        if key in seen and (port.vdev or port.pci or port.interface):
+            c.error(f"ports[{i}]", f"{key} is also ports[{seen[key]}]; each device can be one port only")
+        seen.setdefault(key, i)
+    return ports
+
+
+def _read_pairs(c, raw, n_ports):
+    if raw is None:
+        if n_ports % 2:
+            c.error("pairs", f"not given, and {n_ports} ports cannot pair up 0<->1, 2<->3; "
+                    "list the pairs or add a port")
+        return [(i, i + 1) for i in range(0, n_ports - 1, 2)]
+    if not isinstance(raw, list):
+        c.error("pairs", f"{_show(raw)} is not a list of [a, b] port index pairs")
+        return []
+    pairs, used = [], {}
+    for i, pair in enumerate(raw):
+        where = f"pairs[{i}]"
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in pair)):
+            c.error(where, f"{_show(pair)} is not a pair of port indexes like [0, 1]")
+            continue
+        bad = [x for x in pair if not 0 <= x < n_ports]
+        if bad:
+            c.error(where, f"port {bad[0]} does not exist; indexes run from 0 to {n_ports - 1}")
+            continue
+        if pair[0] == pair[1]:
+            c.error(where, f"pairs port {pair[0]} with itself; a pair needs two ports")
+            continue
+        for x in pair:
+            if x in used:
+                c.error(where, f"port {x} is already in pairs[{used[x]}]; a port can be in one pair only")
+            used.setdefault(x, i)
+        pairs.append(tuple(pair))
+    for x in range(n_ports):
+        if x not in used:
+            c.error("pairs", f"port {x} is in no pair; pair it or remove it from ports")
+    return pairs
+
+
+def _check_pair_queues(c, ports, pairs):
+    """Rx queue q of a port sends on tx queue q of its peer."""
+    for a, b in pairs:
+        for src, dst in ((a, b), (b, a)):
+            if ports[dst].tx_queues < ports[src].rx_queues:
+                c.error(f"ports[{dst}].tx_queues",
+                        f"{ports[dst].tx_queues} is fewer than the rx_queues ({ports[src].rx_queues}) "
+                        f"of its peer ports[{src}]; set it to {ports[src].rx_queues}")
+    tasks = sum(ports[x].rx_queues for pair in pairs for x in pair)
+    if tasks > MAX_TASKS:
+        c.error("ports", f"{tasks} rx queues in all; dpfwd polls at most {MAX_TASKS}")
+
+
+def validate(data):
+    """Config from parsed YAML, or ConfigError listing every problem."""
+    c = _Checker()
+    top = c.mapping(data, "", ("eal", "mempool", "ports", "pairs", "forwarding"))
+    eal = _read_eal(c, top.get("eal"))
+    mempool = _read_mempool(c, top.get("mempool"))
+    ports = _read_ports(c, top.get("ports"))
+    pairs = _read_pairs(c, top.get("pairs"), len(ports))
+    _check_pair_queues(c, ports, pairs)
+    fm = c.mapping(top.get("forwarding"), "forwarding", ("mode", "burst"))
+    mode = c.choice(fm, "mode", "forwarding", "io", MODES)
+    burst = c.integer(fm, "burst", "forwarding", 32, 1, MAX_BURST)
+    if c.errors:
+        raise ConfigError(c.errors)
+    return Config(ports=tuple(ports), pairs=tuple(pairs), mode=mode, burst=burst,
+                  **eal, **mempool)
+
+
+def parse_yaml(text, source="<config>"):
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax there"]) from None
+    if data is None:
+        raise ConfigError([f"{source}: the file is empty; it needs at least a 'ports' list"])
+    return data
+
+
+def read(path):
+    """The parsed YAML of a config file, not yet validated."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigUnreadable(f"{path}: cannot read the config file ({reason})") from None
+    return parse_yaml(text, str(path))
+
+
+def load(path):
+    """Read and validate a config file."""
+    return validate(read(path))

@@ -1,0 +1,73 @@
+"""The DPDK Environment Abstraction Layer, once per process."""
+from ._native import ffi, lib
+from .errors import EalError, check_error
+
+# Flags that decide what EAL leaves in the hugetlbfs mount when it ends.
+_MEMORY_FLAGS = ("--in-memory", "--huge-unlink", "--no-huge")
+
+
+class _State:
+    """Process-wide EAL state: DPDK allows one init and one cleanup."""
+
+    current = None      # the live Eal, if any
+    used = False        # rte_eal_init may not run twice in a process
+
+
+def require_eal():
+    """The live Eal, or EalError saying how to get one."""
+    if _State.current is None:
+        raise EalError("EAL is not running: create dpfwd.Eal([...]) first")
+    return _State.current
+
+
+def eal_alive():
+    return _State.current is not None
+
+
+class Eal:
+    """EAL started from an argument list; a context manager whose exit closes
+    the ports and mempools made under it, then calls rte_eal_cleanup.
+
+    Unless the arguments say otherwise, EAL runs with ``--in-memory``, so
+    no hugepage files outlive the process.
+    """
+
+    def __init__(self, args=()):
+        args = [str(a) for a in args]
+        if not any(a.split("=")[0] in _MEMORY_FLAGS for a in args):
+            args.append("--in-memory")
+        if _State.used:
+            raise EalError("EAL was already started in this process; DPDK allows one start per process")
+        self.args = args
+        self._children = []     # ports, then mempools, closed in reverse order
+        argv_keep = [ffi.new("char[]", a.encode()) for a in ["dpfwd", *args]]
+        argv = ffi.new("char *[]", argv_keep)
+        _State.used = True
+        check_error(lib.dpfwd_eal_init(len(argv_keep), argv), EalError)
+        _State.current = self
+
+    @staticmethod
+    def version():
+        return ffi.string(lib.dpfwd_dpdk_version()).decode()
+
+    def _adopt(self, child):
+        self._children.append(child)
+
+    def _forget(self, child):
+        if child in self._children:
+            self._children.remove(child)
+
+    def close(self):
+        """Close what was made under this EAL, then clean EAL up. Idempotent."""
+        if _State.current is not self:
+            return
+        for child in reversed(list(self._children)):
+            child.close()
+        _State.current = None
+        check_error(lib.dpfwd_eal_cleanup(), EalError)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

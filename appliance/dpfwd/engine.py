@@ -1,0 +1,184 @@
+"""From a validated Config to a running data plane.
+
+``make_plan`` is pure (no DPDK): EAL arguments, the device each port opens,
+and which lcore polls which (port, queue). ``Forwarder`` carries a plan out
+with the Python API (Eal, Mempool, Port) and the C forwarding loop.
+"""
+import logging
+from dataclasses import dataclass
+
+from ._native import ffi, lib
+from .config import parse_lcores
+from .eal import Eal
+from .errors import ForwardingError, PortError, check_error
+from .mempool import SOCKET_ANY, Mempool, data_room_for_mtu
+from .port import Port, PortConfig, device_name, find_port
+
+log = logging.getLogger("dpfwd")
+
+MODE_CODES = {"io": lib.DPFWD_MODE_IO, "mac": lib.DPFWD_MODE_MAC, "macswap": lib.DPFWD_MODE_MACSWAP}
+COUNTERS = ("rx", "tx", "tx_dropped", "oversize", "bursts", "empty_polls")
+# The longest frame a port sends: the MTU plus an Ethernet header and one VLAN tag.
+FRAME_OVER_MTU = 14 + 4
+# af_packet rings: more frames than the PMD default carry TCP far better.
+AF_PACKET_FRAMES = 4096
+
+
+@dataclass(frozen=True)
+class Task:
+    lcore: int
+    port: int       # config index of the polled port
+    queue: int
+    peer: int       # config index of the port it sends to
+
+
+@dataclass(frozen=True)
+class Plan:
+    config: object
+    eal_args: tuple
+    devices: tuple  # per port: the vdev spec or PCI address EAL opens
+    tasks: tuple
+
+
+def port_device(index, port):
+    """EAL device for a port: a kernel interface becomes an af_packet vdev."""
+    if port.interface:
+        framesz = 2048 if port.mtu <= 1500 else 16384
+        return (f"net_af_packet{index},iface={port.interface},qpairs={port.rx_queues},"
+                f"framecnt={AF_PACKET_FRAMES},framesz={framesz},blocksz={framesz}")
+    return port.device
+
+
+def eal_args(config, devices):
+    args = ["-l", config.lcores, "--file-prefix", config.instance,
+            "--log-level", "lib.eal:notice"]
+    if config.memory == "in-memory":
+        args.append("--in-memory")
+    elif config.memory == "hugepages":
+        args.append("--huge-unlink")
+    else:
+        args += ["--no-huge", "-m", str(config.memory_mb)]
+    pci = [d for d, p in zip(devices, config.ports) if p.pci]
+    if pci:
+        for address in pci:
+            args += ["-a", address]
+    else:
+        args.append("--no-pci")
+    for d, p in zip(devices, config.ports):
+        if not p.pci:
+            args += ["--vdev", d]
+    return tuple(args + list(config.eal_args))
+
+
+def plan_lcores(config):
+    """Spread every polled (port, queue) over the worker lcores in turn."""
+    workers = parse_lcores(config.lcores)[1:]
+    work = [(src, dst, q) for a, b in config.pairs for src, dst in ((a, b), (b, a))
+            for q in range(config.ports[src].rx_queues)]
+    return tuple(Task(workers[i % len(workers)], src, q, dst)
+                 for i, (src, dst, q) in enumerate(work))
+
+
+def make_plan(config):
+    devices = tuple(port_device(i, p) for i, p in enumerate(config.ports))
+    return Plan(config, eal_args(config, devices), devices, plan_lcores(config))
+
+
+def default_dest_mac(index):
+    """l2fwd's convention: frames out of port N go to 02:00:00:00:00:N."""
+    return f"02:00:00:00:00:{index:02x}"
+
+
+def _mac_bytes(text):
+    return bytes(int(x, 16) for x in text.split(":"))
+
+
+def read_counters(fn, *args):
+    c = ffi.new("struct dpfwd_counters *")
+    check_error(fn(*args, c))
+    return {name: getattr(c, name) for name in COUNTERS}
+
+
+class Forwarder:
+    """Start, watch and stop the data plane that a Plan describes."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.config = plan.config
+        self.eal = None
+        self.ports = []
+        self.pools = {}
+
+    def start(self):
+        cfg = self.config
+        self.eal = Eal(self.plan.eal_args)
+        ids = [find_port(device_name(d)) for d in self.plan.devices]
+        for i, port_id in enumerate(ids):
+            if port_id >= lib.DPFWD_MAX_PORTS:
+                raise PortError(f"ports[{i}]: DPDK port id {port_id} is above {lib.DPFWD_MAX_PORTS - 1}")
+        # One pool per NUMA node in use, sized for the largest MTU there.
+        by_socket = {}
+        for port_id, spec in zip(ids, cfg.ports):
+            by_socket.setdefault(lib.dpfwd_port_socket(port_id), []).append(spec.mtu)
+        for socket, mtus in sorted(by_socket.items()):
+            name = f"dpfwd_s{max(socket, 0)}"
+            self.pools[socket] = Mempool(name, cfg.mbufs, cfg.cache,
+                                         socket if socket >= 0 else SOCKET_ANY,
+                                         data_room=data_room_for_mtu(max(mtus)))
+        for i, (port_id, spec) in enumerate(zip(ids, cfg.ports)):
+            port = Port(port_id, self.pools[lib.dpfwd_port_socket(port_id)], PortConfig(
+                spec.rx_queues, spec.tx_queues, spec.rx_descriptors, spec.tx_descriptors,
+                spec.mtu, spec.promiscuous))
+            for line in port.adjustments:
+                log.warning("ports[%d] (%s): %s", i, port.name, line)
+            self.ports.append(port)
+        lib_conf = self._fwd_conf()
+        check_error(lib.dpfwd_fwd_start(lib_conf), ForwardingError)
+        log.info("forwarding in %s mode: %s", cfg.mode, ", ".join(
+            f"{self.ports[a].name} <-> {self.ports[b].name}" for a, b in cfg.pairs))
+
+    def _fwd_conf(self):
+        cfg = self.config
+        conf = ffi.new("struct dpfwd_fwd_conf *")
+        conf.mode = MODE_CODES[cfg.mode]
+        conf.burst = cfg.burst
+        conf.n_tasks = len(self.plan.tasks)
+        for i, t in enumerate(self.plan.tasks):
+            conf.tasks[i] = {"lcore": t.lcore, "port": self.ports[t.port].id,
+                             "queue": t.queue, "peer": self.ports[t.peer].id}
+        for i, (port, spec) in enumerate(zip(self.ports, cfg.ports)):
+            conf.dst_mac[port.id] = list(_mac_bytes(spec.dest_mac or default_dest_mac(i)))
+            conf.max_frame[port.id] = spec.mtu + FRAME_OVER_MTU
+        return conf
+
+    def forwarded(self):
+        """Packets received on all ports so far (cheap: for stop conditions)."""
+        return sum(read_counters(lib.dpfwd_stats_port, p.id)["rx"] for p in self.ports)
+
+    def snapshot(self):
+        cfg = self.config
+        ports = []
+        for i, (port, spec) in enumerate(zip(self.ports, cfg.ports)):
+            entry = {"index": i, "port_id": port.id, "name": port.name,
+                     "device": spec.describe(), "mac": port.mac}
+            entry.update(read_counters(lib.dpfwd_stats_port, port.id))
+            entry["queues"] = [dict(queue=q, **read_counters(lib.dpfwd_stats_queue, port.id, q))
+                               for q in range(spec.rx_queues)]
+            ports.append(entry)
+        lcores = sorted({t.lcore for t in self.plan.tasks})
+        return {
+            "instance": cfg.instance,
+            "mode": cfg.mode,
+            "elapsed_seconds": round(lib.dpfwd_fwd_seconds(), 6),
+            "ports": ports,
+            "lcores": [dict(lcore=l, **read_counters(lib.dpfwd_stats_lcore, l)) for l in lcores],
+        }
+
+    def stop(self):
+        lib.dpfwd_fwd_stop()
+
+    def close(self):
+        """Stop forwarding, close ports and pools, clean EAL up."""
+        self.stop()
+        if self.eal is not None:
+            self.eal.close()

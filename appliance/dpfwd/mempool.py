@@ -1,0 +1,76 @@
+"""Pools of packet buffers (mbufs)."""
+from ._native import ffi, lib
+from .burst import Burst
+from .eal import eal_alive, require_eal
+from .errors import MempoolError, check_error, check_null
+
+SOCKET_ANY = -1
+DEFAULT_MBUFS = 8192
+DEFAULT_CACHE = 256
+
+
+def data_room_for_mtu(mtu):
+    """mbuf data room (bytes) that holds one frame of this MTU in one segment."""
+    return lib.dpfwd_pool_data_room(mtu)
+
+
+class Mempool:
+    """``rte_pktmbuf_pool_create``: n mbufs, a per-lcore cache, on a NUMA socket.
+
+    ``data_room`` defaults to what a 1500-byte MTU needs; see
+    :func:`data_room_for_mtu` for jumbo frames.
+    """
+
+    def __init__(self, name, n=DEFAULT_MBUFS, cache_size=DEFAULT_CACHE,
+                 socket=SOCKET_ANY, data_room=None):
+        self._eal = require_eal()
+        self.name = name
+        self.size = n
+        self.data_room = data_room or data_room_for_mtu(1500)
+        self._ptr = check_null(
+            lib.dpfwd_pool_create(name.encode(), n, cache_size, self.data_room, socket),
+            MempoolError)
+        self._eal._adopt(self)
+
+    @property
+    def in_use(self):
+        return lib.dpfwd_pool_in_use(self._live())
+
+    @property
+    def available(self):
+        return lib.dpfwd_pool_available(self._live())
+
+    def alloc(self, count, length=64):
+        """A Burst of count fresh mbufs, each holding length bytes."""
+        burst = Burst.empty(count)
+        try:
+            for i in range(count):
+                m = check_null(lib.dpfwd_mbuf_alloc(self._ptr), MempoolError)
+                burst._pkts[i] = m
+                burst._n = i + 1
+                check_error(lib.dpfwd_mbuf_set_len(m, length), MempoolError)
+        except MempoolError:
+            burst.free()
+            raise
+        return burst
+
+    def _live(self):
+        if self._ptr is None:
+            raise MempoolError(f"mempool {self.name} is freed")
+        return self._ptr
+
+    def close(self):
+        """Free the pool; mbufs still out are the caller's bug, not freed twice."""
+        if self._ptr is not None and eal_alive():
+            lib.dpfwd_pool_free(self._ptr)
+            self._eal._forget(self)
+        self._ptr = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"Mempool({self.name!r}, n={self.size})"

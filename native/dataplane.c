@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * EAL, mempools and port setup. Every helper returns a negative errno and
+ * leaves a message naming the call, the error and the port in dpfwd_errmsg();
+ * only the Python caller decides whether that is fatal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_version.h>
+
+#include "dpfwd.h"
+#include "internal.h"
+
+/* Room for QinQ tags and the CRC on top of the MTU. */
+#define FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN)
+#define RSS_HASH_FUNCTIONS (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
+
+RTE_LOG_REGISTER_DEFAULT(dpfwd_logtype, INFO);
+
+static RTE_DEFINE_PER_LCORE(char, errmsg[256]);
+
+const char *dpfwd_errmsg(void)
+{
+	return RTE_PER_LCORE(errmsg);
+}
+
+int dpfwd_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(RTE_PER_LCORE(errmsg), sizeof(RTE_PER_LCORE(errmsg)), fmt, ap);
+	va_end(ap);
+	return err < 0 ? err : -err;
+}
+
+const char *dpfwd_dpdk_version(void)
+{
+	return rte_version();
+}
+
+int dpfwd_eal_init(int argc, char **argv)
+{
+	int ret = rte_eal_init(argc, argv);
+
+	if (ret < 0)
+		return dpfwd_fail(rte_errno, "rte_eal_init: %s", rte_strerror(rte_errno));
+	return ret;
+}
+
+int dpfwd_eal_cleanup(void)
+{
+	int ret = rte_eal_cleanup();
+
+	if (ret < 0)
+		return dpfwd_fail(ret, "rte_eal_cleanup: %s", rte_strerror(-ret));
+	return 0;
+}
+
+int dpfwd_port_probe(const char *devargs)
+{
+	int ret = rte_dev_probe(devargs);
+
+	if (ret < 0)
+		return dpfwd_fail(ret, "rte_dev_probe(%s): %s", devargs, rte_strerror(-ret));
+	return 0;
+}
+
+int dpfwd_port_by_name(const char *name, uint16_t *port_id)
+{
+	int ret = rte_eth_dev_get_port_by_name(name, port_id);
+
+	if (ret < 0)
+		return dpfwd_fail(-ENODEV, "no DPDK port named %s", name);
+	return 0;
+}
+
+int dpfwd_port_name(uint16_t port_id, char *buf, uint32_t len)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	int ret = rte_eth_dev_get_name_by_port(port_id, name);
+
+	if (ret < 0)
+		return dpfwd_fail(ret, "port %u: no such port", port_id);
+	snprintf(buf, len, "%s", name);
+	return 0;
+}
+
+int dpfwd_port_count(void)
+{
+	return rte_eth_dev_count_avail();
+}
+
+int dpfwd_port_valid(uint16_t port_id)
+{
+	return rte_eth_dev_is_valid_port(port_id);
+}
+
+int dpfwd_port_socket(uint16_t port_id)
+{
+	return rte_eth_dev_socket_id(port_id);
+}
+
+int dpfwd_port_mac(uint16_t port_id, uint8_t *mac)
+{
+	struct rte_ether_addr addr;
+	int ret = rte_eth_macaddr_get(port_id, &addr);
+
+	if (ret < 0)
+		return dpfwd_fail(ret, "rte_eth_macaddr_get: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+	memcpy(mac, addr.addr_bytes, RTE_ETHER_ADDR_LEN);
+	return 0;
+}
+
+uint32_t dpfwd_pool_data_room(uint32_t mtu)
+{
+	uint32_t room = mtu + FRAME_OVERHEAD + RTE_PKTMBUF_HEADROOM;
+
+	return RTE_MAX(room, (uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE);
+}
+
+struct rte_mempool *dpfwd_pool_create(const char *name, uint32_t n,
+				      uint32_t cache, uint32_t data_room,
+				      int32_t socket)
+{
+	struct rte_mempool *pool;
+
+	if (data_room > UINT16_MAX) {
+		dpfwd_fail(EINVAL, "mempool %s: data room %u is above %u", name,
+			   data_room, UINT16_MAX);
+		return NULL;
+	}
+	pool = rte_pktmbuf_pool_create(name, n, cache, 0, data_room, socket);
+	if (pool == NULL)
+		dpfwd_fail(rte_errno, "rte_pktmbuf_pool_create(%s, %u mbufs of %u B, socket %d): %s",
+			   name, n, data_room, socket, rte_strerror(rte_errno));
+	return pool;
+}
+
+void dpfwd_pool_free(struct rte_mempool *pool)
+{
+	rte_mempool_free(pool);
+}
+
+uint32_t dpfwd_pool_in_use(const struct rte_mempool *pool)
+{
+	return rte_mempool_in_use_count(pool);
+}
+
+uint32_t dpfwd_pool_available(const struct rte_mempool *pool)
+{
+	return rte_mempool_avail_count(pool);
+}
+
+/* Offloads the port needs to carry frames longer than one mbuf. */
+static void
+port_offloads(const struct rte_eth_dev_info *info, uint32_t frame,
+	      uint32_t mbuf_room, struct rte_eth_conf *port_conf)
+{
+	if (frame <= mbuf_room)
+		return;
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+		port_conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		port_conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+}
+
+int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
+		     struct rte_mempool *pool, struct dpfwd_port_report *report)
+{
+	struct rte_eth_conf port_conf;
+	struct rte_eth_dev_info info;
+	struct rte_eth_rxconf rxconf;
+	struct rte_eth_txconf txconf;
+	uint16_t nb_rxd = conf->rx_descriptors;
+	uint16_t nb_txd = conf->tx_descriptors;
+	uint32_t mbuf_room;
+	int socket = rte_eth_dev_socket_id(port_id);
+	uint16_t q;
+	int ret;
+
+	memset(&port_conf, 0, sizeof(port_conf));
+	memset(report, 0, sizeof(*report));
+	report->socket = socket;
+
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret != 0)
+		return dpfwd_fail(ret, "rte_eth_dev_info_get: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+	if (conf->rx_queues > info.max_rx_queues || conf->tx_queues > info.max_tx_queues)
+		return dpfwd_fail(EINVAL, "port %u: %u rx / %u tx queues asked, the PMD allows %u / %u",
+				  port_id, conf->rx_queues, conf->tx_queues,
+				  info.max_rx_queues, info.max_tx_queues);
+	if (conf->mtu < info.min_mtu || conf->mtu > info.max_mtu)
+		return dpfwd_fail(EINVAL, "port %u: mtu %u is outside the PMD's range %u..%u",
+				  port_id, conf->mtu, info.min_mtu, info.max_mtu);
+
+	port_conf.rxmode.mtu = conf->mtu;
+	mbuf_room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+	port_offloads(&info, conf->mtu + FRAME_OVERHEAD, mbuf_room, &port_conf);
+
+	/* Spread rx over the queues by flow when the PMD can hash. */
+	if (conf->rx_queues > 1 && (info.flow_type_rss_offloads & RSS_HASH_FUNCTIONS)) {
+		port_conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		port_conf.rx_adv_conf.rss_conf.rss_hf =
+			info.flow_type_rss_offloads & RSS_HASH_FUNCTIONS;
+		report->rss = 1;
+	}
+
+	ret = rte_eth_dev_configure(port_id, conf->rx_queues, conf->tx_queues, &port_conf);
+	if (ret != 0)
+		return dpfwd_fail(ret, "rte_eth_dev_configure: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+
+	/* Fit the rings to what the PMD supports; the caller reports changes. */
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	if (ret != 0)
+		return dpfwd_fail(ret, "rte_eth_dev_adjust_nb_rx_tx_desc: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+	report->rx_descriptors = nb_rxd;
+	report->tx_descriptors = nb_txd;
+
+	rxconf = info.default_rxconf;
+	rxconf.offloads = port_conf.rxmode.offloads;
+	for (q = 0; q < conf->rx_queues; q++) {
+		ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, socket, &rxconf, pool);
+		if (ret < 0)
+			return dpfwd_fail(ret, "rte_eth_rx_queue_setup: %s (port %u, queue %u)",
+					  rte_strerror(-ret), port_id, q);
+	}
+
+	txconf = info.default_txconf;
+	txconf.offloads = port_conf.txmode.offloads;
+	for (q = 0; q < conf->tx_queues; q++) {
+		ret = rte_eth_tx_queue_setup(port_id, q, nb_txd, socket, &txconf);
+		if (ret < 0)
+			return dpfwd_fail(ret, "rte_eth_tx_queue_setup: %s (port %u, queue %u)",
+					  rte_strerror(-ret), port_id, q);
+	}
+
+	ret = rte_eth_dev_start(port_id);
+	if (ret < 0)
+		return dpfwd_fail(ret, "rte_eth_dev_start: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+
+	/* Some virtual PMDs have no promiscuous mode; the report says so. */
+	if (conf->promiscuous)
+		report->promiscuous = rte_eth_promiscuous_enable(port_id) == 0;
+	return 0;
+}
+
+int dpfwd_port_close(uint16_t port_id)
+{
+	int ret = rte_eth_dev_stop(port_id);
+
+	if (ret != 0)
+		return dpfwd_fail(ret, "rte_eth_dev_stop: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+	ret = rte_eth_dev_close(port_id);
+	if (ret != 0)
+		return dpfwd_fail(ret, "rte_eth_dev_close: %s (port %u)",
+				  rte_strerror(-ret), port_id);
+	return 0;
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The forwarding loop and its counters.
+ *
+ * Each worker lcore polls its own list of (port, queue) tasks: rx_burst,
+ * optional MAC rewrite, tx_burst to the same queue of the peer port, and
+ * unsent mbufs freed and counted. Counters live in the lcore's own
+ * cache-aligned state and are written only by that lcore; readers add
+ * them up on demand (aligned 64-bit loads do not tear on the CPUs DPDK
+ * supports), so the loop has no atomics and no locks.
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dpfwd.h"
+#include "internal.h"
+
+#define MAX_BURST 512
+
+/* cffi cannot read macros in array bounds, so the header spells numbers. */
+static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->tasks) ==
+	      DPFWD_MAX_TASKS * sizeof(struct dpfwd_task), "tasks bound");
+static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->max_frame) ==
+	      DPFWD_MAX_PORTS * sizeof(uint32_t), "ports bound");
+static_assert(DPFWD_MAX_LCORES >= RTE_MAX_LCORE, "lcore bound");
+
+struct lcore_task {
+	uint16_t port;
+	uint16_t queue;
+	uint16_t peer;
+	struct dpfwd_counters c;
+};
+
+struct lcore_state {
+	alignas(RTE_CACHE_LINE_SIZE) uint16_t n_tasks;
+	struct lcore_task tasks[DPFWD_MAX_TASKS];
+};
+
+/* Read by every lcore, written only while they are stopped (or, for the
+ * mode and MACs, by dpfwd_fwd_set_mode: a burst may see a mix). */
+static struct {
+	uint32_t mode;
+	uint16_t burst;
+	struct rte_ether_addr dst_mac[DPFWD_MAX_PORTS];
+	struct rte_ether_addr src_mac[DPFWD_MAX_PORTS];
+	uint32_t max_frame[DPFWD_MAX_PORTS];
+} fwd;
+
+static struct lcore_state lcores[RTE_MAX_LCORE];
+static volatile int stop_flag;
+static int running;
+static uint64_t start_tsc, stop_tsc;
+
+static inline void
+rewrite_macs(struct rte_mbuf **pkts, uint16_t n, uint32_t mode, uint16_t peer)
+{
+	struct rte_ether_addr tmp;
+	struct rte_ether_hdr *eth;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		/* Runt frames with no room for two addresses go out untouched. */
+		if (unlikely(rte_pktmbuf_data_len(pkts[i]) < 2 * RTE_ETHER_ADDR_LEN))
+			continue;
+		eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		if (mode == DPFWD_MODE_MAC) {
+			rte_ether_addr_copy(&fwd.dst_mac[peer], &eth->dst_addr);
+			rte_ether_addr_copy(&fwd.src_mac[peer], &eth->src_addr);
+		} else {
+			rte_ether_addr_copy(&eth->dst_addr, &tmp);
+			rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+			rte_ether_addr_copy(&tmp, &eth->src_addr);
+		}
+	}
+}
+
+/* Free frames the peer cannot carry; keep the rest in order. */
+static inline uint16_t
+drop_oversize(struct rte_mbuf **pkts, uint16_t n, uint32_t max_frame,
+	      struct dpfwd_counters *c)
+{
+	uint16_t i, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		if (unlikely(rte_pktmbuf_pkt_len(pkts[i]) > max_frame)) {
+			rte_pktmbuf_free(pkts[i]);
+			c->oversize++;
+			continue;
+		}
+		pkts[kept++] = pkts[i];
+	}
+	return kept;
+}
+
+static int
+fwd_main(__rte_unused void *arg)
+{
+	struct lcore_state *ls = &lcores[rte_lcore_id()];
+	struct rte_mbuf *pkts[MAX_BURST];
+	const uint16_t burst = fwd.burst;
+	uint16_t i, nb_rx, nb_ok, nb_tx;
+
+	while (likely(!stop_flag)) {
+		for (i = 0; i < ls->n_tasks; i++) {
+			struct lcore_task *t = &ls->tasks[i];
+			uint32_t mode = fwd.mode;
+
+			nb_rx = rte_eth_rx_burst(t->port, t->queue, pkts, burst);
+			if (nb_rx == 0) {
+				t->c.empty_polls++;
+				continue;
+			}
+			t->c.bursts++;
+			t->c.rx += nb_rx;
+
+			nb_ok = drop_oversize(pkts, nb_rx, fwd.max_frame[t->peer], &t->c);
+			if (mode != DPFWD_MODE_IO)
+				rewrite_macs(pkts, nb_ok, mode, t->peer);
+
+			nb_tx = rte_eth_tx_burst(t->peer, t->queue, pkts, nb_ok);
+			t->c.tx += nb_tx;
+			if (unlikely(nb_tx < nb_rx)) {
+				rte_pktmbuf_free_bulk(&pkts[nb_tx], nb_ok - nb_tx);
+				t->c.tx_dropped += nb_rx - nb_tx;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+check_task(const struct dpfwd_task *t)
+{
+	struct rte_eth_dev_info info;
+
+	if (t->lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(t->lcore) ||
+	    t->lcore == rte_get_main_lcore())
+		return dpfwd_fail(EINVAL, "lcore %u is not an EAL worker lcore (add it to the lcore list; the first one is the main lcore)",
+				  t->lcore);
+	if (t->port >= DPFWD_MAX_PORTS || t->peer >= DPFWD_MAX_PORTS ||
+	    !rte_eth_dev_is_valid_port(t->port) || !rte_eth_dev_is_valid_port(t->peer))
+		return dpfwd_fail(ENODEV, "task on port %u -> %u: no such port", t->port, t->peer);
+	if (rte_eth_dev_info_get(t->port, &info) != 0 || t->queue >= info.nb_rx_queues)
+		return dpfwd_fail(EINVAL, "port %u has no rx queue %u", t->port, t->queue);
+	if (rte_eth_dev_info_get(t->peer, &info) != 0 || t->queue >= info.nb_tx_queues)
+		return dpfwd_fail(EINVAL, "port %u has no tx queue %u", t->peer, t->queue);
+	return 0;
+}
+
+int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
+{
+	unsigned int lcore;
+	uint16_t i, p;
+	int ret;
+
+	if (running)
+		return dpfwd_fail(EBUSY, "forwarding is already running");
+	if (conf->burst == 0 || conf->burst > MAX_BURST)
+		return dpfwd_fail(EINVAL, "burst %u is outside 1..%u", conf->burst, MAX_BURST);
+	if (conf->mode > DPFWD_MODE_MACSWAP)
+		return dpfwd_fail(EINVAL, "mode %u is unknown", conf->mode);
+	if (conf->n_tasks == 0 || conf->n_tasks > DPFWD_MAX_TASKS)
+		return dpfwd_fail(EINVAL, "%u tasks: need 1..%u", conf->n_tasks, DPFWD_MAX_TASKS);
+	for (i = 0; i < conf->n_tasks; i++) {
+		ret = check_task(&conf->tasks[i]);
+		if (ret < 0)
+			return ret;
+	}
+
+	memset(lcores, 0, sizeof(lcores));
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.mode = conf->mode;
+	fwd.burst = conf->burst;
+	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
+		memcpy(fwd.dst_mac[p].addr_bytes, conf->dst_mac[p], RTE_ETHER_ADDR_LEN);
+		fwd.max_frame[p] = conf->max_frame[p] ? conf->max_frame[p] : UINT32_MAX;
+		if (rte_eth_dev_is_valid_port(p))
+			rte_eth_macaddr_get(p, &fwd.src_mac[p]);
+	}
+	for (i = 0; i < conf->n_tasks; i++) {
+		const struct dpfwd_task *t = &conf->tasks[i];
+		struct lcore_state *ls = &lcores[t->lcore];
+		struct lcore_task *lt = &ls->tasks[ls->n_tasks++];
+
+		lt->port = t->port;
+		lt->queue = t->queue;
+		lt->peer = t->peer;
+	}
+
+	/* Warn once, before the loop, about memory across NUMA nodes. */
+	for (i = 0; i < conf->n_tasks; i++) {
+		const struct dpfwd_task *t = &conf->tasks[i];
+		int socket = rte_eth_dev_socket_id(t->port);
+
+		if (socket >= 0 && (unsigned int)socket != rte_lcore_to_socket_id(t->lcore))
+			DPFWD_LOG(WARNING, "port %u is on NUMA node %d, polled by lcore %u on node %u",
+				  t->port, socket, t->lcore, rte_lcore_to_socket_id(t->lcore));
+	}
+
+	stop_flag = 0;
+	start_tsc = rte_get_tsc_cycles();
+	stop_tsc = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (lcores[lcore].n_tasks == 0)
+			continue;
+		ret = rte_eal_remote_launch(fwd_main, NULL, lcore);
+		if (ret != 0) {
+			stop_flag = 1;
+			rte_eal_mp_wait_lcore();
+			return dpfwd_fail(ret, "rte_eal_remote_launch: %s (lcore %u)",
+					  rte_strerror(-ret), lcore);
+		}
+	}
+	running = 1;
+	return 0;
+}
+
+int dpfwd_fwd_stop(void)
+{
+	if (!running)
+		return 0;
+	stop_flag = 1;
+	rte_eal_mp_wait_lcore();
+	stop_tsc = rte_get_tsc_cycles();
+	running = 0;
+	return 0;
+}
+
+int dpfwd_fwd_running(void)
+{
+	return running;
+}
+
+double dpfwd_fwd_seconds(void)
+{
+	uint64_t end;
+
+	if (start_tsc == 0)
+		return 0.0;
+	end = running ? rte_get_tsc_cycles() : stop_tsc;
+	return (double)(end - start_tsc) / (double)rte_get_tsc_hz();
+}
+
+int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac)
+{
+	uint16_t p;
+
+	if (mode > DPFWD_MODE_MACSWAP)
+		return dpfwd_fail(EINVAL, "mode %u is unknown", mode);
+	for (p = 0; p < DPFWD_MAX_PORTS; p++)
+		memcpy(fwd.dst_mac[p].addr_bytes, dst_mac + 6 * p, RTE_ETHER_ADDR_LEN);
+	fwd.mode = mode;
+	return 0;
+}
+
+static void
+add_rx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
+{
+	sum->rx += c->rx;
+	sum->bursts += c->bursts;
+	sum->empty_polls += c->empty_polls;
+}
+
+static void
+add_tx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
+{
+	sum->tx += c->tx;
+	sum->tx_dropped += c->tx_dropped;
+	sum->oversize += c->oversize;
+}
+
+/* Port and queue views: rx counters where the port is polled, tx counters
+ * where it is the peer. UINT16_MAX as the queue means every queue. */
+static void
+sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
+{
+	unsigned int l;
+	uint16_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (l = 0; l < RTE_MAX_LCORE; l++) {
+		for (i = 0; i < lcores[l].n_tasks; i++) {
+			const struct lcore_task *t = &lcores[l].tasks[i];
+
+			if (queue != UINT16_MAX && t->queue != queue)
+				continue;
+			if (t->port == port)
+				add_rx_side(out, &t->c);
+			if (t->peer == port)
+				add_tx_side(out, &t->c);
+		}
+	}
+}
+
+int dpfwd_stats_port(uint16_t port_id, struct dpfwd_counters *out)
+{
+	if (port_id >= DPFWD_MAX_PORTS)
+		return dpfwd_fail(ENODEV, "port %u: no such port", port_id);
+	sum_port(port_id, UINT16_MAX, out);
+	return 0;
+}
+
+int dpfwd_stats_queue(uint16_t port_id, uint16_t queue, struct dpfwd_counters *out)
+{
+	if (port_id >= DPFWD_MAX_PORTS || queue >= DPFWD_MAX_QUEUES)
+		return dpfwd_fail(EINVAL, "port %u queue %u: out of range", port_id, queue);
+	sum_port(port_id, queue, out);
+	return 0;
+}
+
+int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
+{
+	uint16_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (lcore >= RTE_MAX_LCORE)
+		return dpfwd_fail(EINVAL, "lcore %u: out of range", lcore);
+	for (i = 0; i < lcores[lcore].n_tasks; i++) {
+		add_rx_side(out, &lcores[lcore].tasks[i].c);
+		add_tx_side(out, &lcores[lcore].tasks[i].c);
+	}
+	return 0;
+}

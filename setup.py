@@ -1,0 +1,4 @@
+# The cffi extension is the only thing pyproject.toml cannot declare.
+from setuptools import setup
+
+setup(cffi_modules=["native/build_ffi.py:ffibuilder"])

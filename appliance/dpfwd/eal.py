@@ -39,7 +39,8 @@ class Eal:
         if _State.used:
             raise EalError("EAL was already started in this process; DPDK allows one start per process")
         self.args = args
-        self._children = []     # ports, then mempools, closed in reverse order
+        self._children = []     # mempools and ports, closed in reverse order
+        self._open_ports = {}   # port id -> the Port that set it up
         argv_keep = [ffi.new("char[]", a.encode()) for a in ["dpfwd", *args]]
         argv = ffi.new("char *[]", argv_keep)
         _State.used = True

@@ -43,9 +43,10 @@ class Plan:
 def port_device(index, port):
     """EAL device for a port: a kernel interface becomes an af_packet vdev."""
     if port.interface:
+        # Frames must hold the MTU; blocks are whole pages holding whole frames.
         framesz = 2048 if port.mtu <= 1500 else 16384
         return (f"net_af_packet{index},iface={port.interface},qpairs={port.rx_queues},"
-                f"framecnt={AF_PACKET_FRAMES},framesz={framesz},blocksz={framesz}")
+                f"framecnt={AF_PACKET_FRAMES},framesz={framesz},blocksz={max(framesz, 4096)}")
     return port.device
 
 
@@ -112,7 +113,13 @@ class Forwarder:
     def start(self):
         cfg = self.config
         self.eal = Eal(self.plan.eal_args)
-        ids = [find_port(device_name(d)) for d in self.plan.devices]
+        ids = []
+        for i, device in enumerate(self.plan.devices):
+            try:
+                ids.append(find_port(device_name(device), probe=False))
+            except PortError:
+                raise PortError(f"ports[{i}]: {device_name(device)} did not come up; the EAL "
+                                "log above says why (device arguments, driver binding)") from None
         for i, port_id in enumerate(ids):
             if port_id >= lib.DPFWD_MAX_PORTS:
                 raise PortError(f"ports[{i}]: DPDK port id {port_id} is above {lib.DPFWD_MAX_PORTS - 1}")

@@ -19,6 +19,14 @@ class PortConfig:
     mtu: int = 1500
     promiscuous: bool = True
 
+    def __post_init__(self):
+        for name, lo, hi in (("rx_queues", 1, 1024), ("tx_queues", 1, 1024),
+                             ("rx_descriptors", 1, 65535), ("tx_descriptors", 1, 65535),
+                             ("mtu", 68, 65535)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"PortConfig.{name}: {value!r} is not an integer between {lo} and {hi}")
+
 
 def device_name(spec):
     """The name DPDK gives the port a spec makes: vdev name or full PCI address."""
@@ -28,10 +36,11 @@ def device_name(spec):
     return spec.split(",")[0]
 
 
-def find_port(spec):
+def find_port(spec, probe=True):
     """Port id for an id, a PCI address, a vdev string or a DPDK port name.
 
-    A vdev that is not there yet (``net_null0,size=64``) is hot-plugged.
+    A vdev that is not there yet (``net_null0,size=64``) is hot-plugged
+    unless probe is False.
     """
     require_eal()
     if isinstance(spec, int):
@@ -42,7 +51,7 @@ def find_port(spec):
     port_id = ffi.new("uint16_t *")
     if lib.dpfwd_port_by_name(name.encode(), port_id) == 0:
         return port_id[0]
-    if name.startswith("net_"):
+    if probe and name.startswith("net_"):
         check_error(lib.dpfwd_port_probe(str(spec).encode()), PortError)
         check_error(lib.dpfwd_port_by_name(name.encode(), port_id), PortError)
         return port_id[0]
@@ -62,6 +71,8 @@ class Port:
         self._eal = require_eal()
         self.config = config or PortConfig()
         self.id = find_port(spec)
+        if self.id in self._eal._open_ports:
+            raise PortError(f"port {self.id} is already set up by {self._eal._open_ports[self.id]!r}; close that first")
         self.mempool = mempool      # rx fills from it: keep it alive
         self.tx_dropped = 0
         name = ffi.new("char[]", 64)
@@ -76,6 +87,7 @@ class Port:
         check_error(lib.dpfwd_port_setup(self.id, conf, mempool._live(), report), PortError)
         self._open = True
         self._eal._adopt(self)
+        self._eal._open_ports[self.id] = self
         self.rx_descriptors = report.rx_descriptors
         self.tx_descriptors = report.tx_descriptors
         self.promiscuous = bool(report.promiscuous)
@@ -140,6 +152,7 @@ class Port:
         if self._open and eal_alive():
             self._open = False
             self._eal._forget(self)
+            del self._eal._open_ports[self.id]
             check_error(lib.dpfwd_port_close(self.id), PortError)
 
     def __enter__(self):

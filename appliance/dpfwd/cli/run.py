@@ -66,20 +66,30 @@ def build_config(config_path, ports, overrides):
         raise ConfigInvalid(exc.errors) from None
 
 
-def wait_for_stop(fwd, duration, count):
-    """Block until SIGINT/SIGTERM, the duration, or count packets received."""
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    deadline = time.monotonic() + duration if duration else None
-    try:
-        while not stop.wait(POLL_SECONDS):
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            if count is not None and fwd.forwarded() >= count:
-                break
-    finally:
-        for s, handler in previous.items():
+class StopSignals:
+    """SIGINT and SIGTERM set .event instead of killing the process; installed
+    before EAL starts, so a signal during setup still stops cleanly."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self):
+        self.event = threading.Event()
+        self._previous = {s: signal.signal(s, lambda *_: self.event.set()) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
             signal.signal(s, handler)
+
+
+def wait_for_stop(stop, fwd, duration, count):
+    """Block until stop is set, the duration passes, or count packets arrived."""
+    deadline = time.monotonic() + duration if duration else None
+    while not stop.wait(POLL_SECONDS):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        if count is not None and fwd.forwarded() >= count:
+            break
 
 
 def format_table(snap):
@@ -126,16 +136,17 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, mtu, lcores, memory
                  ("eal", "instance"): instance, ("ports", "mtu"): mtu}
     config = build_config(config_path, ports, overrides)
     fwd = Forwarder(make_plan(config))
-    try:
-        fwd.start()
-        wait_for_stop(fwd, duration, count)
-        fwd.stop()
-        snap = fwd.snapshot()
-    except DpfwdError as exc:
-        raise DataPlaneFailed(str(exc)) from None
-    finally:
+    with StopSignals() as signals:
         try:
-            fwd.close()
+            fwd.start()
+            wait_for_stop(signals.event, fwd, duration, count)
+            fwd.stop()
+            snap = fwd.snapshot()
         except DpfwdError as exc:
-            log.warning("cleanup: %s", exc)
+            raise DataPlaneFailed(str(exc)) from None
+        finally:
+            try:
+                fwd.close()
+            except DpfwdError as exc:
+                log.warning("cleanup: %s", exc)
     click.echo(json.dumps(snap) if as_json else format_table(snap))

@@ -1,0 +1,1 @@
+"""Worlds for tests, demos and benches: packets, pcap files, namespaces, processes."""

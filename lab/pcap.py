@@ -1,0 +1,36 @@
+"""Minimal pcap files: write classic microsecond pcaps, read both flavours.
+
+DPDK's net_pcap writes nanosecond pcaps, so compare packet bytes, not files.
+"""
+import struct
+
+_MAGIC_US = 0xA1B2C3D4
+_MAGIC_NS = 0xA1B23C4D
+LINKTYPE_ETHERNET = 1
+
+
+def write(path, packets, snaplen=65535):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", _MAGIC_US, 2, 4, 0, 0, snaplen, LINKTYPE_ETHERNET))
+        for i, pkt in enumerate(packets):
+            f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(pkt), len(pkt)))
+            f.write(pkt)
+
+
+def read(path):
+    """The packets' bytes, in file order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        raise ValueError(f"{path}: {len(data)} bytes is no pcap file")
+    magic = struct.unpack_from("<I", data)[0]
+    endian = "<" if magic in (_MAGIC_US, _MAGIC_NS) else ">"
+    if struct.unpack_from(endian + "I", data)[0] not in (_MAGIC_US, _MAGIC_NS):
+        raise ValueError(f"{path}: not a pcap file (magic {magic:#x})")
+    packets, off = [], 24
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack_from(endian + "IIII", data, off)
+        off += 16
+        packets.append(data[off:off + caplen])
+        off += caplen
+    return packets

@@ -99,3 +99,21 @@ def test_stop_by_signal_exits_0_within_2s_leaving_no_hugepage_files(dpdk_host, s
     snap = json.loads(out)
     assert snap["ports"][0]["rx"] > 0 and snap["elapsed_seconds"] > 0
     assert [f for f in os.listdir("/dev/hugepages") if f.startswith(prefix)] == []
+
+
+def test_several_pairs_queues_and_lcores_all_forward(dpdk_host, tmp_path):
+    """Two pairs, two queues per port, two forwarding lcores (2 and 1 share CPU 1)."""
+    ports = "".join(f"  - {{vdev: net_null{i}, rx_queues: 2, tx_queues: 2}}\n" for i in range(4))
+    (tmp_path / "multi.yaml").write_text(
+        "eal: {lcores: '0,1,2@1', instance: t_multi}\nports:\n" + ports + "pairs: [[0, 1], [2, 3]]\n")
+    proc = dpfwd("run", "--config", str(tmp_path / "multi.yaml"), "--count", "4000000", "--json",
+                 "--duration", "20")
+    assert proc.returncode == 0, proc.stderr
+    snap = json.loads(proc.stdout)
+    assert [l["lcore"] for l in snap["lcores"]] == [1, 2]
+    assert all(l["rx"] > 0 for l in snap["lcores"])
+    assert sum(l["rx"] for l in snap["lcores"]) == sum(p["rx"] for p in snap["ports"])
+    for port in snap["ports"]:
+        assert [q["queue"] for q in port["queues"]] == [0, 1]
+        assert all(q["rx"] > 0 and q["tx"] > 0 for q in port["queues"])
+        assert port["rx"] == sum(q["rx"] for q in port["queues"])

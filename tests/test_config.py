@@ -102,7 +102,7 @@ BAD = [
      "eal.lcores: '0' has one lcore; list two or more (the first is the main lcore, "
      "the others forward), e.g. \"0-1\""),
     (PORTS2 + "eal: {lcores: '1-0'}",
-     "eal.lcores: '1-0' is not an lcore list like \"0-1\" or \"0,2-3\""),
+     "eal.lcores: '1-0' is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\""),
     (PORTS2 + "eal: {memory: shm}",
      "eal.memory: 'shm' is not one of: in-memory, hugepages, no-huge"),
     (PORTS2 + "eal: {instance: 'my box'}",
@@ -144,6 +144,7 @@ def test_unreadable_file(tmp_path):
 
 def test_lcore_lists():
     assert cfg.parse_lcores("0,2-4") == [0, 2, 3, 4]
+    assert cfg.parse_lcores("0,1,2@1") == [0, 1, 2]
     for bad in ("", "a", "1-", "0,0", "3-1"):
         with pytest.raises(ValueError):
             cfg.parse_lcores(bad)

@@ -80,7 +80,8 @@ class Burst:
 
     def _forget(self):
         """The mbufs have left Python: keep none, reuse the array."""
-        self._release_views()
+        if self._views:
+            self._release_views()
         self._n = 0
         if self._pkts is not None:
             _give_back(self._size, self._pkts)

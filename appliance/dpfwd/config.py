@@ -4,7 +4,8 @@ The schema (every key but ``ports`` has a default)::
 
     eal:
       instance: dpfwd          # EAL file prefix; tells instances apart
-      lcores: "0-1"            # first is the main lcore, the rest forward
+      lcores: "0-1"            # first is the main lcore, the rest forward;
+                               # "0,1,2@1" runs lcore 2 on CPU 1 too
       memory: in-memory        # in-memory | hugepages | no-huge
       memory_mb: 512           # only for no-huge: memory EAL allocates
       args: []                 # extra EAL arguments, passed as they are
@@ -42,7 +43,7 @@ MAX_BURST = 512
 MEMPOOL_CACHE_MAX = 512     # RTE_MEMPOOL_CACHE_MAX_SIZE
 
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-_LCORES = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+_LCORES = re.compile(r"^\d+(-\d+|@\d+)?(,\d+(-\d+|@\d+)?)*$")
 _PCI = re.compile(r"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 _VDEV = re.compile(r"^net_[a-z_]+[0-9]+(,[^\s,=]+=[^\s,]*)*$")
 _IFNAME = re.compile(r"^[^\s/:]{1,15}$")
@@ -99,13 +100,16 @@ class Config:
 
 
 def parse_lcores(text):
-    """'0,2-3' -> [0, 2, 3]; ValueError when malformed."""
+    """'0,2-3' -> [0, 2, 3]; '0,1,2@1' -> [0, 1, 2] (lcore 2 runs on CPU 1).
+
+    ValueError when malformed.
+    """
     text = str(text).replace(" ", "")
     if not _LCORES.match(text):
         raise ValueError(text)
     out = []
     for part in text.split(","):
-        lo, _, hi = part.partition("-")
+        lo, _, hi = part.split("@")[0].partition("-")
         lo, hi = int(lo), int(hi or lo)
         if hi < lo:
             raise ValueError(text)
@@ -209,7 +213,7 @@ def _read_eal(c, raw):
                     "(the first is the main lcore, the others forward), e.g. \"0-1\"")
         out["lcores"] = str(lcores).replace(" ", "")
     except ValueError:
-        c.error("eal.lcores", f"{_show(lcores)} is not an lcore list like \"0-1\" or \"0,2-3\"")
+        c.error("eal.lcores", f"{_show(lcores)} is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\"")
     args = m.get("args", [])
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         c.error("eal.args", "is not a list of strings; write each EAL argument as one item")

@@ -51,7 +51,7 @@ def port_device(index, port):
 
 
 def eal_args(config, devices):
-    args = ["-l", config.lcores, "--file-prefix", config.instance,
+    args = ["--lcores", config.lcores, "--file-prefix", config.instance,
             "--log-level", "lib.eal:notice"]
     if config.memory == "in-memory":
         args.append("--in-memory")

@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 
 from ._native import ffi, lib
-from .burst import EMPTY, Burst, _array, _give_back
+from .burst import EMPTY, Burst, _array, _give_back, _spare_arrays
 from .eal import eal_alive, require_eal
 from .errors import PortError, check_error
 
@@ -114,16 +114,19 @@ class Port:
             out.append("no RSS: the PMD cannot hash flows over the rx queues")
         return out
 
-    def rx_burst(self, queue=0, n=32):
+    # rx_burst and tx_burst are the Python per-packet path: they use locals
+    # bound at import and skip helper calls on the common case.
+    def rx_burst(self, queue=0, n=32, _rx=lib.dpfwd_rx_burst, _spares=_spare_arrays):
         """Receive up to n packets from queue, as a Burst that owns them."""
-        pkts = _array(n)
-        got = lib.dpfwd_rx_burst(self.id, queue, pkts, n)
+        spares = _spares.get(n)
+        pkts = spares.pop() if spares else _array(n)
+        got = _rx(self.id, queue, pkts, n)
         if got == 0:
             _give_back(n, pkts)
             return EMPTY
         return Burst(pkts, got, n)
 
-    def tx_burst(self, queue, burst, free_unsent=True):
+    def tx_burst(self, queue, burst, free_unsent=True, _tx=lib.dpfwd_tx_burst):
         """Send the burst's packets; return how many the PMD took.
 
         The sent mbufs belong to the PMD now. Unsent ones are freed and
@@ -133,7 +136,7 @@ class Port:
         n = burst._n
         if n == 0:
             return 0
-        sent = lib.dpfwd_tx_burst(self.id, queue, burst._pkts, n)
+        sent = _tx(self.id, queue, burst._pkts, n)
         if sent == n:
             burst._forget()
         elif free_unsent:

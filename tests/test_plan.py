@@ -1,0 +1,44 @@
+"""Config -> plan is pure: EAL arguments, devices and lcore work, without DPDK."""
+from dpfwd import config as cfg
+from dpfwd.engine import Task, make_plan
+
+
+def plan_of(data):
+    return make_plan(cfg.validate(data))
+
+
+def test_vdev_ports_in_memory():
+    plan = plan_of({"ports": [{"vdev": "net_null0"}, {"vdev": "net_null1,size=128"}]})
+    args = list(plan.eal_args)
+    assert args[:4] == ["--lcores", "0-1", "--file-prefix", "dpfwd"]
+    assert "--in-memory" in args and "--no-pci" in args
+    assert args[-4:] == ["--vdev", "net_null0", "--vdev", "net_null1,size=128"]
+    assert plan.tasks == (Task(1, 0, 0, 1), Task(1, 1, 0, 0))
+
+
+def test_pci_ports_are_allow_listed_and_memory_modes_map_to_flags():
+    plan = plan_of({"eal": {"memory": "hugepages", "args": ["--log-level", "pmd.*:debug"]},
+                    "ports": [{"pci": "0000:03:00.0"}, {"pci": "03:00.1"}]})
+    args = list(plan.eal_args)
+    assert "--huge-unlink" in args and "--no-pci" not in args
+    assert args.count("-a") == 2 and "0000:03:00.1" in args
+    assert args[-2:] == ["--log-level", "pmd.*:debug"]
+    no_huge = plan_of({"eal": {"memory": "no-huge", "memory_mb": 256},
+                       "ports": [{"vdev": "net_null0"}, {"vdev": "net_null1"}]})
+    assert ["--no-huge", "-m", "256"] == list(no_huge.eal_args[6:9])
+
+
+def test_interfaces_become_af_packet_vdevs_sized_for_the_mtu():
+    plan = plan_of({"ports": [{"interface": "veth0", "tx_queues": 2}, {"interface": "veth1", "mtu": 9000,
+                                                       "rx_queues": 2, "tx_queues": 2}],
+                    "pairs": [[0, 1]]})
+    assert plan.devices[0] == ("net_af_packet0,iface=veth0,qpairs=1,framecnt=4096,"
+                               "framesz=2048,blocksz=4096")
+    assert "qpairs=2" in plan.devices[1] and "framesz=16384,blocksz=16384" in plan.devices[1]
+
+
+def test_work_is_spread_over_worker_lcores():
+    ports = [{"vdev": f"net_null{i}", "rx_queues": 2, "tx_queues": 2} for i in range(2)]
+    plan = plan_of({"eal": {"lcores": "0,2,4"}, "ports": ports})
+    assert [(t.lcore, t.port, t.queue, t.peer) for t in plan.tasks] == [
+        (2, 0, 0, 1), (4, 0, 1, 1), (2, 1, 0, 0), (4, 1, 1, 0)]

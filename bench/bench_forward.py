@@ -62,9 +62,9 @@ def dpfwd(mode, seconds):
     return sum(p["rx"] for p in snap["ports"]) / snap["elapsed_seconds"] / 1e6
 
 
-def python_loop(seconds):
+def python_loop(seconds, burst):
     cmd = [sys.executable, str(ROOT / "examples" / "seed_loop.py"), *VDEVS,
-           "--lcores", "1", "--seconds", str(seconds)]
+           "--lcores", "1", "--seconds", str(seconds), "--burst", str(burst)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if proc.returncode != 0:
         raise SystemExit("seed loop failed:\n" + proc.stderr)
@@ -76,10 +76,11 @@ CASES = [
     ("dpfwd io", lambda s: dpfwd("io", s)),
     ("testpmd mac", lambda s: testpmd("mac", s)),
     ("dpfwd mac", lambda s: dpfwd("mac", s)),
-    ("python loop (burst 32)", python_loop),
+    ("python loop (burst 32)", lambda s: python_loop(s, 32)),
+    ("python loop (burst 256)", lambda s: python_loop(s, 256)),
 ]
 BASELINE = {"dpfwd io": "testpmd io", "dpfwd mac": "testpmd mac",
-            "python loop (burst 32)": "testpmd io"}
+            "python loop (burst 32)": "testpmd io", "python loop (burst 256)": "testpmd io"}
 
 
 def cpu_model():

@@ -9,6 +9,7 @@
  * them up on demand (aligned 64-bit loads do not tear on the CPUs DPDK
  * supports), so the loop has no atomics and no locks.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdalign.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 """The Python API on real DPDK ports. EAL starts once per process, so each
 scenario runs as its own small script and reports JSON."""
 import json
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -132,3 +133,13 @@ def test_error_cases_raise_one_line_dpfwd_errors(dpdk_host):
     assert out["after_close"][0] == "EalError"
     for value in out.values():
         assert "\n" not in str(value)
+
+
+def test_inspect_example_reads_every_packet(dpdk_host, tmp_path):
+    pcap.write(tmp_path / "in.pcap", packets.mixed(60, seed=5))
+    proc = subprocess.run([sys.executable, "examples/inspect_packets.py", str(tmp_path / "in.pcap"),
+                           "--count", "60", "--seconds", "20"], capture_output=True, text=True,
+                          timeout=60, cwd=pathlib.Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 61 and "IPv6 10" in lines[-1] and "IPv4 40" in lines[-1]

@@ -68,6 +68,8 @@ struct dpfwd_fwd_conf {
 struct dpfwd_counters {
 	uint64_t rx;
 	uint64_t tx;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
 	uint64_t tx_dropped;      /* every packet received and not sent */
 	uint64_t oversize;        /* the part of tx_dropped too long for the tx port */
 	uint64_t bursts;          /* rx_burst calls that returned packets */
@@ -101,6 +103,11 @@ void dpfwd_pool_free(struct rte_mempool *pool);
 uint32_t dpfwd_pool_in_use(const struct rte_mempool *pool);
 uint32_t dpfwd_pool_available(const struct rte_mempool *pool);
 uint32_t dpfwd_pool_data_room(uint32_t mtu);
+
+/* Telemetry: /dpfwd/stats, /dpfwd/ports, /dpfwd/info on DPDK's socket.
+ * The strings are copied; pools are only read. */
+int dpfwd_telemetry_register(const char *instance, const char *version);
+int dpfwd_telemetry_add_pool(struct rte_mempool *pool);
 
 /* Forwarding on EAL worker lcores */
 int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf);

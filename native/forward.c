@@ -84,28 +84,50 @@ rewrite_macs(struct rte_mbuf **pkts, uint16_t n, uint32_t mode, uint16_t peer)
 	}
 }
 
-/* Free frames the peer cannot carry; keep the rest in order. The first
- * scan only reads, so a burst with nothing to drop costs no stores. */
+/* Count the burst's bytes, and free frames the peer cannot carry, keeping
+ * the rest in order. The common case (nothing to drop) is one branch-free
+ * pass over lengths that rx just wrote. */
 static inline uint16_t
 drop_oversize(struct rte_mbuf **pkts, uint16_t n, uint32_t max_frame,
-	      struct dpfwd_counters *c)
+	      struct dpfwd_counters *c, uint64_t *bytes)
 {
-	uint16_t i, kept;
+	uint64_t sum = 0;
+	uint16_t i, kept = 0;
+	uint32_t len, over = 0;
 
-	for (i = 0; i < n; i++)
-		if (unlikely(rte_pktmbuf_pkt_len(pkts[i]) > max_frame))
-			break;
-	if (likely(i == n))
+	for (i = 0; i < n; i++) {
+		len = rte_pktmbuf_pkt_len(pkts[i]);
+		sum += len;
+		over |= len > max_frame;
+	}
+	c->rx_bytes += sum;
+	if (likely(!over)) {
+		*bytes = sum;
 		return n;
-	for (kept = i; i < n; i++) {
-		if (unlikely(rte_pktmbuf_pkt_len(pkts[i]) > max_frame)) {
+	}
+	for (i = 0; i < n; i++) {
+		len = rte_pktmbuf_pkt_len(pkts[i]);
+		if (len > max_frame) {
 			rte_pktmbuf_free(pkts[i]);
 			c->oversize++;
+			sum -= len;
 			continue;
 		}
 		pkts[kept++] = pkts[i];
 	}
+	*bytes = sum;
 	return kept;
+}
+
+static inline uint64_t
+burst_bytes(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t sum = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		sum += rte_pktmbuf_pkt_len(pkts[i]);
+	return sum;
 }
 
 static int
@@ -115,6 +137,7 @@ fwd_main(__rte_unused void *arg)
 	struct rte_mbuf *pkts[MAX_BURST];
 	const uint16_t burst = fwd.burst;
 	uint16_t i, nb_rx, nb_ok, nb_tx;
+	uint64_t bytes;
 
 	while (likely(!stop_flag)) {
 		for (i = 0; i < ls->n_tasks; i++) {
@@ -129,16 +152,18 @@ fwd_main(__rte_unused void *arg)
 			t->c.bursts++;
 			t->c.rx += nb_rx;
 
-			nb_ok = drop_oversize(pkts, nb_rx, fwd.max_frame[t->peer], &t->c);
+			nb_ok = drop_oversize(pkts, nb_rx, fwd.max_frame[t->peer], &t->c, &bytes);
 			if (mode != DPFWD_MODE_IO)
 				rewrite_macs(pkts, nb_ok, mode, t->peer);
 
 			nb_tx = rte_eth_tx_burst(t->peer, t->queue, pkts, nb_ok);
 			t->c.tx += nb_tx;
 			if (unlikely(nb_tx < nb_rx)) {
+				bytes -= burst_bytes(&pkts[nb_tx], nb_ok - nb_tx);
 				rte_pktmbuf_free_bulk(&pkts[nb_tx], nb_ok - nb_tx);
 				t->c.tx_dropped += nb_rx - nb_tx;
 			}
+			t->c.tx_bytes += bytes;
 		}
 	}
 	return 0;
@@ -273,6 +298,7 @@ static void
 add_rx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
 {
 	sum->rx += c->rx;
+	sum->rx_bytes += c->rx_bytes;
 	sum->bursts += c->bursts;
 	sum->empty_polls += c->empty_polls;
 }
@@ -281,6 +307,7 @@ static void
 add_tx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
 {
 	sum->tx += c->tx;
+	sum->tx_bytes += c->tx_bytes;
 	sum->tx_dropped += c->tx_dropped;
 	sum->oversize += c->oversize;
 }
@@ -336,4 +363,45 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 		add_tx_side(out, &lcores[lcore].tasks[i].c);
 	}
 	return 0;
+}
+
+/* The last plan started: telemetry describes it after a stop too. */
+int dpfwd_fwd_mode(void)
+{
+	return start_tsc ? (int)fwd.mode : -1;
+}
+
+int dpfwd_fwd_peer(uint16_t port)
+{
+	unsigned int l;
+	uint16_t i;
+
+	for (l = 0; l < RTE_MAX_LCORE; l++)
+		for (i = 0; i < lcores[l].n_tasks; i++)
+			if (lcores[l].tasks[i].port == port)
+				return lcores[l].tasks[i].peer;
+	return -1;
+}
+
+uint16_t dpfwd_fwd_queues(uint16_t port)
+{
+	uint16_t i, n = 0;
+	unsigned int l;
+
+	for (l = 0; l < RTE_MAX_LCORE; l++)
+		for (i = 0; i < lcores[l].n_tasks; i++)
+			if (lcores[l].tasks[i].port == port)
+				n = RTE_MAX(n, (uint16_t)(lcores[l].tasks[i].queue + 1));
+	return n;
+}
+
+int dpfwd_fwd_lcores(uint32_t *out, int max)
+{
+	unsigned int l;
+	int n = 0;
+
+	for (l = 0; l < RTE_MAX_LCORE && n < max; l++)
+		if (lcores[l].n_tasks > 0)
+			out[n++] = l;
+	return n;
 }

@@ -5,6 +5,8 @@
 #ifndef DPFWD_INTERNAL_H
 #define DPFWD_INTERNAL_H
 
+#include <stdint.h>
+
 #include <rte_log.h>
 
 extern int dpfwd_logtype;
@@ -14,5 +16,11 @@ extern int dpfwd_logtype;
 
 /* Record "call: error (port N)" for dpfwd_errmsg() and return -errno. */
 int dpfwd_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Forwarding state for telemetry (forward.c). */
+int dpfwd_fwd_mode(void);                       /* -1 when not forwarding */
+int dpfwd_fwd_peer(uint16_t port);              /* -1 when the port is in no task */
+uint16_t dpfwd_fwd_queues(uint16_t port);       /* rx queues polled on the port */
+int dpfwd_fwd_lcores(uint32_t *out, int max);   /* forwarding lcores, ascending */
 
 #endif /* DPFWD_INTERNAL_H */

@@ -25,6 +25,8 @@ The schema (every key but ``ports`` has a default)::
     forwarding:
       mode: io                 # io | mac | macswap
       burst: 32
+    metrics:
+      listen: 127.0.0.1:19310  # Prometheus /metrics; absent or null: off
 
 Nothing here touches DPDK: ``dpfwd config check`` and ``dpfwd run`` share it.
 """
@@ -41,6 +43,8 @@ MAX_QUEUES = 16
 MAX_TASKS = 64
 MAX_BURST = 512
 MEMPOOL_CACHE_MAX = 512     # RTE_MEMPOOL_CACHE_MAX_SIZE
+# Prometheus's exporter range 9100-9999 is fully allocated: stay outside it.
+DEFAULT_METRICS_LISTEN = "127.0.0.1:19310"
 
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _LCORES = re.compile(r"^\d+(-\d+|@\d+)?(,\d+(-\d+|@\d+)?)*$")
@@ -97,6 +101,15 @@ class Config:
     pairs: tuple = field(default=())
     mode: str = "io"
     burst: int = 32
+    metrics_listen: str = None
+
+
+def parse_listen(text):
+    """'ADDR:PORT' -> (addr, port); ValueError when malformed."""
+    addr, sep, port = str(text).rpartition(":")
+    if not sep or not addr or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(text)
+    return addr.strip("[]"), int(port)
 
 
 def parse_lcores(text):
@@ -332,7 +345,7 @@ def _check_pair_queues(c, ports, pairs):
 def validate(data):
     """Config from parsed YAML, or ConfigError listing every problem."""
     c = _Checker()
-    top = c.mapping(data, "", ("eal", "mempool", "ports", "pairs", "forwarding"))
+    top = c.mapping(data, "", ("eal", "mempool", "ports", "pairs", "forwarding", "metrics"))
     eal = _read_eal(c, top.get("eal"))
     mempool = _read_mempool(c, top.get("mempool"))
     ports = _read_ports(c, top.get("ports"))
@@ -341,10 +354,18 @@ def validate(data):
     fm = c.mapping(top.get("forwarding"), "forwarding", ("mode", "burst"))
     mode = c.choice(fm, "mode", "forwarding", "io", MODES)
     burst = c.integer(fm, "burst", "forwarding", 32, 1, MAX_BURST)
+    mm = c.mapping(top.get("metrics"), "metrics", ("listen",))
+    listen = mm.get("listen")
+    if listen is not None:
+        try:
+            parse_listen(listen)
+        except ValueError:
+            c.error("metrics.listen", f"{_show(listen)} is not ADDR:PORT like {DEFAULT_METRICS_LISTEN}")
+            listen = None
     if c.errors:
         raise ConfigError(c.errors)
     return Config(ports=tuple(ports), pairs=tuple(pairs), mode=mode, burst=burst,
-                  **eal, **mempool)
+                  metrics_listen=listen, **eal, **mempool)
 
 
 def parse_yaml(text, source="<config>"):

@@ -5,8 +5,9 @@ and which lcore polls which (port, queue). ``Forwarder`` carries a plan out
 with the Python API (Eal, Mempool, Port) and the C forwarding loop.
 """
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from . import __version__
 from ._native import ffi, lib
 from .config import parse_lcores
 from .eal import Eal
@@ -17,7 +18,7 @@ from .port import Port, PortConfig, device_name, find_port
 log = logging.getLogger("dpfwd")
 
 MODE_CODES = {"io": lib.DPFWD_MODE_IO, "mac": lib.DPFWD_MODE_MAC, "macswap": lib.DPFWD_MODE_MACSWAP}
-COUNTERS = ("rx", "tx", "tx_dropped", "oversize", "bursts", "empty_polls")
+COUNTERS = ("rx", "tx", "rx_bytes", "tx_bytes", "tx_dropped", "oversize", "bursts", "empty_polls")
 # The longest frame a port sends: the MTU plus an Ethernet header and one VLAN tag.
 FRAME_OVER_MTU = 14 + 4
 # af_packet rings: more frames than the PMD default carry TCP far better.
@@ -85,6 +86,24 @@ def make_plan(config):
     return Plan(config, eal_args(config, devices), devices, plan_lcores(config))
 
 
+LIVE_FIELDS = {"mode", "ports", "metrics_listen"}
+LIVE_PORT_FIELDS = {"dest_mac"}
+
+
+def live_differences(old, new):
+    """Names of settings that differ between configs and cannot change live."""
+    out = [f.name for f in fields(old) if f.name not in LIVE_FIELDS
+           and getattr(old, f.name) != getattr(new, f.name)]
+    if len(old.ports) != len(new.ports):
+        return out + ["ports"]
+    for i, (a, b) in enumerate(zip(old.ports, new.ports)):
+        out += [f"ports[{i}].{f.name}" for f in fields(a)
+                if f.name not in LIVE_PORT_FIELDS and getattr(a, f.name) != getattr(b, f.name)]
+    if old.metrics_listen != new.metrics_listen:
+        out.append("metrics_listen")
+    return out
+
+
 def default_dest_mac(index):
     """l2fwd's convention: frames out of port N go to 02:00:00:00:00:N."""
     return f"02:00:00:00:00:{index:02x}"
@@ -113,6 +132,7 @@ class Forwarder:
     def start(self):
         cfg = self.config
         self.eal = Eal(self.plan.eal_args)
+        check_error(lib.dpfwd_telemetry_register(cfg.instance.encode(), __version__.encode()))
         ids = []
         for i, device in enumerate(self.plan.devices):
             try:
@@ -132,6 +152,7 @@ class Forwarder:
             self.pools[socket] = Mempool(name, cfg.mbufs, cfg.cache,
                                          socket if socket >= 0 else SOCKET_ANY,
                                          data_room=data_room_for_mtu(max(mtus)))
+            check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
         for i, (port_id, spec) in enumerate(zip(ids, cfg.ports)):
             port = Port(port_id, self.pools[lib.dpfwd_port_socket(port_id)], PortConfig(
                 spec.rx_queues, spec.tx_queues, spec.rx_descriptors, spec.tx_descriptors,
@@ -157,6 +178,19 @@ class Forwarder:
             conf.dst_mac[port.id] = list(_mac_bytes(spec.dest_mac or default_dest_mac(i)))
             conf.max_frame[port.id] = spec.mtu + FRAME_OVER_MTU
         return conf
+
+    def apply_live(self, new):
+        """Take what can change while forwarding (mode, destination MACs) from
+        config new; return the dotted names of what needs a restart."""
+        restart = live_differences(self.config, new)
+        if restart:
+            return restart
+        macs = bytearray(6 * lib.DPFWD_MAX_PORTS)
+        for i, (port, spec) in enumerate(zip(self.ports, new.ports)):
+            macs[6 * port.id:6 * port.id + 6] = _mac_bytes(spec.dest_mac or default_dest_mac(i))
+        check_error(lib.dpfwd_fwd_set_mode(MODE_CODES[new.mode], ffi.from_buffer(macs)))
+        self.config = new
+        return []
 
     def forwarded(self):
         """Packets received on all ports so far (cheap: for stop conditions)."""

@@ -7,6 +7,7 @@ Exit codes, the same for every command:
     2  usage error: unknown option or bad option value
     3  the config file cannot be read
     4  the data plane failed: EAL, mempool, port or lcore setup
+    5  status/stats/ports: no such instance is running
 """
 import logging
 
@@ -14,6 +15,7 @@ import click
 
 from .. import __version__
 from .config_cmd import config
+from .readers import ports, stats, status
 from .run import run
 
 
@@ -28,5 +30,5 @@ def main(ctx, verbose):
     ctx.ensure_object(dict)
 
 
-main.add_command(run)
-main.add_command(config)
+for command in (run, config, status, stats, ports):
+    main.add_command(command)

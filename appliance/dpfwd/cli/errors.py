@@ -4,6 +4,7 @@ import click
 EXIT_INVALID_CONFIG = 1
 EXIT_UNREADABLE = 3
 EXIT_DATAPLANE = 4
+EXIT_NOT_RUNNING = 5
 
 
 class ConfigInvalid(click.ClickException):

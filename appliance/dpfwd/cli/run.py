@@ -1,6 +1,7 @@
 """dpfwd run: forward in the foreground until told to stop."""
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -8,8 +9,11 @@ import time
 import click
 
 from .. import config as cfg
+from .._native import lib
 from ..engine import Forwarder, make_plan
 from ..errors import DpfwdError
+from ..service import Every, notify, watchdog_interval
+from ..telemetry import NotRunning, Telemetry, read_stats
 from .errors import ConfigInvalid, ConfigUnreadableError, DataPlaneFailed
 
 log = logging.getLogger("dpfwd")
@@ -66,15 +70,18 @@ def build_config(config_path, ports, overrides):
         raise ConfigInvalid(exc.errors) from None
 
 
-class StopSignals:
-    """SIGINT and SIGTERM set .event instead of killing the process; installed
-    before EAL starts, so a signal during setup still stops cleanly."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+class Signals:
+    """SIGINT/SIGTERM ask to stop, SIGHUP to reload; installed before EAL
+    starts, so a signal during setup is still handled cleanly."""
 
     def __enter__(self):
-        self.event = threading.Event()
-        self._previous = {s: signal.signal(s, lambda *_: self.event.set()) for s in self.SIGNALS}
+        self.stop, self.reload, self.wake = threading.Event(), threading.Event(), threading.Event()
+
+        def on_signal(signum, _frame):
+            (self.reload if signum == signal.SIGHUP else self.stop).set()
+            self.wake.set()
+        self._previous = {s: signal.signal(s, on_signal)
+                          for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         return self
 
     def __exit__(self, *exc):
@@ -82,14 +89,79 @@ class StopSignals:
             signal.signal(s, handler)
 
 
-def wait_for_stop(stop, fwd, duration, count):
-    """Block until stop is set, the duration passes, or count packets arrived."""
-    deadline = time.monotonic() + duration if duration else None
-    while not stop.wait(POLL_SECONDS):
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        if count is not None and fwd.forwarded() >= count:
-            break
+class Runner:
+    """The main thread's life while the lcores forward: stop conditions,
+    reloads, systemd notifications. Never on the packet path."""
+
+    def __init__(self, fwd, signals, rebuild, duration, count):
+        self.fwd, self.signals, self.rebuild = fwd, signals, rebuild
+        self.deadline = time.monotonic() + duration if duration else None
+        self.count = count
+        self.status = Every(1.0)
+        self.watchdog = Every(watchdog_interval())
+        self.last = None
+
+    def loop(self):
+        notify("READY=1", "STATUS=forwarding")
+        while True:
+            self.signals.wake.wait(POLL_SECONDS)
+            self.signals.wake.clear()
+            if self.signals.stop.is_set():
+                break
+            if self.signals.reload.is_set():
+                self.signals.reload.clear()
+                self.reload()
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                break
+            if self.count is not None and self.fwd.forwarded() >= self.count:
+                break
+            if self.watchdog.due() and lib.dpfwd_fwd_running():
+                notify("WATCHDOG=1")
+            if self.status.due():
+                self.report_status()
+        notify("STOPPING=1")
+
+    def reload(self):
+        try:
+            new = self.rebuild()
+        except (ConfigInvalid, ConfigUnreadableError, click.UsageError) as exc:
+            log.error("reload rejected, still running the old config: %s",
+                      "; ".join(getattr(exc, "errors", [exc.format_message()])))
+            return
+        restart = self.fwd.apply_live(new)
+        if restart:
+            log.warning("reload: %s changed; that needs a restart (nothing was applied)",
+                        ", ".join(restart))
+        else:
+            log.info("reloaded: %s mode, destination MACs applied", new.mode)
+
+    def report_status(self):
+        """STATUS= line for systemctl status, from the same telemetry as every reader."""
+        if not os.environ.get("NOTIFY_SOCKET"):
+            return
+        try:
+            with Telemetry(self.fwd.config.instance) as tm:
+                cur = read_stats(tm)
+        except NotRunning:
+            return
+        if self.last is not None:
+            dt = cur["elapsed_seconds"] - self.last["elapsed_seconds"]
+            if dt > 0:
+                total = lambda snap, k: sum(p[k] for p in snap["ports"].values())  # noqa: E731
+                rate = lambda k: (total(cur, k) - total(self.last, k)) / dt  # noqa: E731
+                notify(f"STATUS=forwarding {self.fwd.config.mode}: rx {rate('rx') / 1e6:.2f} Mpps, "
+                       f"tx {rate('tx') / 1e6:.2f} Mpps, dropped {rate('tx_dropped'):.0f}/s")
+        self.last = cur
+
+
+def start_metrics(config):
+    from ..metrics import serve
+    try:
+        serve(config.instance, config.metrics_listen)
+    except OSError as exc:
+        raise DataPlaneFailed(f"metrics.listen: cannot listen on {config.metrics_listen} "
+                              f"({exc.strerror}); pick a free ADDR:PORT") from None
+    log.info("metrics on http://%s/metrics", config.metrics_listen)
 
 
 def format_table(snap):
@@ -121,25 +193,35 @@ def format_table(snap):
               help="Stop after this long.")
 @click.option("--count", type=click.IntRange(min=1), metavar="N",
               help="Stop once N packets have been received (all ports).")
+@click.option("--metrics", metavar="ADDR:PORT",
+              help=f"Serve Prometheus /metrics there (e.g. {cfg.DEFAULT_METRICS_LISTEN}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final counters as one JSON object.")
 @click.pass_context
 def run(ctx, config_path, vdev, pci, interface, mode, burst, mtu, lcores, memory, instance,
-        duration, count, as_json):
+        duration, count, metrics, as_json):
     """Forward packets between port pairs (0<->1, 2<->3, ...) until stopped.
 
     Logs go to stderr; the final counters per port and the forwarding time
     go to stdout when it stops (--duration, --count, SIGINT or SIGTERM).
+    SIGHUP re-reads --config: mode and MACs apply live, the rest is reported.
     """
     ports = ports_in_order(ctx.meta.get("raw_args", []))
     overrides = {("forwarding", "mode"): mode, ("forwarding", "burst"): burst,
                  ("eal", "lcores"): lcores, ("eal", "memory"): memory,
-                 ("eal", "instance"): instance, ("ports", "mtu"): mtu}
-    config = build_config(config_path, ports, overrides)
+                 ("eal", "instance"): instance, ("ports", "mtu"): mtu,
+                 ("metrics", "listen"): metrics}
+
+    def rebuild():
+        return build_config(config_path, ports_in_order(ctx.meta.get("raw_args", [])), overrides)
+
+    config = rebuild()
     fwd = Forwarder(make_plan(config))
-    with StopSignals() as signals:
+    with Signals() as signals:
         try:
             fwd.start()
-            wait_for_stop(signals.event, fwd, duration, count)
+            if config.metrics_listen:
+                start_metrics(config)
+            Runner(fwd, signals, rebuild, duration, count).loop()
             fwd.stop()
             snap = fwd.snapshot()
         except DpfwdError as exc:

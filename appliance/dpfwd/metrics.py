@@ -1,0 +1,105 @@
+"""Prometheus metrics for a dpfwd instance, read from telemetry at scrape time.
+
+Prometheus's exporter port range (9100-9999) is fully allocated, so dpfwd's
+default, 127.0.0.1:19310, sits outside it and on localhost only.
+"""
+import logging
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from .config import parse_listen
+from .telemetry import NotRunning, Telemetry, read_info, read_ports, read_stats
+
+log = logging.getLogger("dpfwd")
+
+# (counter key, metric stem, help)
+COUNTERS = (
+    ("rx", "rx_packets", "Packets received"),
+    ("tx", "tx_packets", "Packets sent"),
+    ("rx_bytes", "rx_bytes", "Bytes received"),
+    ("tx_bytes", "tx_bytes", "Bytes sent"),
+    ("tx_dropped", "tx_dropped_packets", "Packets received and not sent (freed)"),
+    ("oversize", "oversize_packets", "Packets dropped as longer than the tx port's MTU"),
+    ("bursts", "rx_bursts", "rx_burst calls that returned packets"),
+    ("empty_polls", "empty_polls", "rx_burst calls that returned nothing"),
+)
+
+
+class DpfwdCollector:
+    """Reads the instance's /dpfwd/* commands on each scrape. A failed read
+    drops that part of the metrics, never the whole scrape."""
+
+    def __init__(self, instance):
+        self.instance = instance
+
+    def collect(self):
+        try:
+            tm = Telemetry(self.instance, timeout=1.0)
+        except NotRunning as exc:
+            log.debug("metrics: %s", exc)
+            return
+        with tm:
+            for reader in (self._stats, self._ports, self._info):
+                try:
+                    yield from reader(tm)
+                except NotRunning as exc:
+                    log.debug("metrics: %s", exc)
+
+    def _stats(self, tm):
+        stats = read_stats(tm)
+        for scope, label, rows in (("port", "port", stats["ports"]), ("lcore", "lcore", stats["lcores"])):
+            for key, stem, text in COUNTERS:
+                family = CounterMetricFamily(f"dpfwd_{scope}_{stem}", f"{text}, per {scope}",
+                                             labels=["instance", label])
+                for ident, counters in sorted(rows.items()):
+                    family.add_metric([self.instance, str(ident)], counters[key])
+                yield family
+        seconds = CounterMetricFamily("dpfwd_forwarding_seconds", "Time spent forwarding",
+                                      labels=["instance"])
+        seconds.add_metric([self.instance], stats["elapsed_seconds"])
+        yield seconds
+
+    def _ports(self, tm):
+        link = GaugeMetricFamily("dpfwd_port_link_up", "1 when the port's link is up",
+                                 labels=["instance", "port", "name"])
+        speed = GaugeMetricFamily("dpfwd_port_link_speed_bits_per_second", "Link speed",
+                                  labels=["instance", "port", "name"])
+        for p in read_ports(tm):
+            ident = [self.instance, str(p["id"]), p["name"]]
+            link.add_metric(ident, p["link_up"])
+            speed.add_metric(ident, p["link_speed_mbps"] * 1e6)
+        yield link
+        yield speed
+
+    def _info(self, tm):
+        info = read_info(tm)
+        meta = GaugeMetricFamily("dpfwd_info", "Version and mode; always 1",
+                                 labels=["instance", "version", "dpdk_version", "mode"])
+        meta.add_metric([self.instance, info["version"], info["dpdk_version"], info["mode"]], 1)
+        yield meta
+        for name, help_text, value in (
+                ("dpfwd_up", "1 while the lcores forward", info["forwarding"]),
+                ("dpfwd_uptime_seconds", "Seconds since the data plane started", info["uptime_s"]),
+                ("dpfwd_hugepage_memory_bytes", "DPDK heap memory held", info["hugepage_bytes"]),
+                ("dpfwd_hugepage_memory_used_bytes", "DPDK heap memory in use",
+                 info["hugepage_used_bytes"])):
+            g = GaugeMetricFamily(name, help_text, labels=["instance"])
+            g.add_metric([self.instance], value)
+            yield g
+        for key, name, help_text in (("in_use", "dpfwd_mempool_mbufs_in_use", "mbufs in use"),
+                                     ("free", "dpfwd_mempool_mbufs_free", "mbufs free"),
+                                     ("size", "dpfwd_mempool_mbufs", "mbufs in the pool")):
+            g = GaugeMetricFamily(name, help_text, labels=["instance", "pool"])
+            for pool, values in sorted(info["mempools"].items()):
+                g.add_metric([self.instance, pool], values[key])
+            yield g
+
+
+def serve(instance, listen):
+    """Serve /metrics on listen ('ADDR:PORT') from a daemon thread; returns the server."""
+    addr, port = parse_listen(listen)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DpfwdCollector(instance))
+    server, _thread = start_http_server(port, addr=addr, registry=registry)
+    return server

@@ -1,6 +1,6 @@
 """Start `dpfwd run` as a child process and wait, bounded, until it forwards."""
 import os
-import selectors
+import select
 import subprocess
 import sys
 import time
@@ -20,21 +20,33 @@ class Dpfwd:
         self.proc = subprocess.Popen(dpfwd_command() + ["run", *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.stderr_lines = []
+        self._pending = ""
         self._wait_ready(ready_timeout)
 
-    def _wait_ready(self, timeout):
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stderr, selectors.EVENT_READ)
+    def wait_for_line(self, text, timeout=10):
+        """The next stderr line containing text, or None after timeout seconds.
+
+        Reads the pipe's fd directly: a buffered readline could hold a line
+        that select() then never reports."""
+        fd = self.proc.stderr.fileno()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                continue
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.stderr_lines.append(line)
-            if line.startswith(READY):
-                return
+        while True:
+            while "\n" in self._pending:
+                line, self._pending = self._pending.split("\n", 1)
+                self.stderr_lines.append(line + "\n")
+                if text in line:
+                    return line
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._pending += chunk.decode(errors="replace")
+
+    def _wait_ready(self, timeout):
+        if self.wait_for_line(READY, timeout):
+            return
         self.proc.kill()
         out, err = self.proc.communicate(timeout=10)
         raise RuntimeError("dpfwd did not start forwarding:\n" + "".join(self.stderr_lines) + err)
@@ -44,7 +56,7 @@ class Dpfwd:
         start = time.monotonic()
         self.proc.send_signal(sig)
         out, err = self.proc.communicate(timeout=timeout)
-        self.stderr_lines.append(err)
+        self.stderr_lines.append(self._pending + err)
         return self.proc.returncode, out, time.monotonic() - start
 
     def kill(self):

@@ -162,8 +162,11 @@ class Forwarder:
             self.ports.append(port)
         lib_conf = self._fwd_conf()
         check_error(lib.dpfwd_fwd_start(lib_conf), ForwardingError)
-        log.info("forwarding in %s mode: %s", cfg.mode, ", ".join(
-            f"{self.ports[a].name} <-> {self.ports[b].name}" for a, b in cfg.pairs))
+
+    def describe(self):
+        """'mac mode: net_null0 <-> net_null1, ...' for logs."""
+        return f"{self.config.mode} mode: " + ", ".join(
+            f"{self.ports[a].name} <-> {self.ports[b].name}" for a, b in self.config.pairs)
 
     def _fwd_conf(self):
         cfg = self.config

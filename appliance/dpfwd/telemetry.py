@@ -56,10 +56,11 @@ class Telemetry:
             reply = json.loads(self.sock.recv(self.max_output))
         except (OSError, ValueError) as exc:
             raise NotRunning(f"dpfwd instance '{self.instance}' stopped answering ({exc})") from None
-        if command not in reply or reply[command] is None:
+        key = command.split(",")[0]      # replies are keyed without the parameters
+        if reply.get(key) is None:
             raise NotRunning(f"instance '{self.instance}' is DPDK but not dpfwd "
-                             f"(it has no {command} command)")
-        return reply[command]
+                             f"(it has no {key} command)")
+        return reply[key]
 
     def close(self):
         self.sock.close()

@@ -221,6 +221,7 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, mtu, lcores, memory
             fwd.start()
             if config.metrics_listen:
                 start_metrics(config)
+            log.info("forwarding in %s", fwd.describe())   # the ready line: everything is up
             Runner(fwd, signals, rebuild, duration, count).loop()
             fwd.stop()
             snap = fwd.snapshot()

@@ -1,0 +1,191 @@
+"""A running dpfwd seen from outside: telemetry readers, /metrics, systemd, SIGHUP."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from lab.dpfwd_process import Dpfwd, dpfwd_command
+
+pytestmark = pytest.mark.dataplane
+NULL_PAIR = ["--vdev", "net_null0", "--vdev", "net_null1"]
+
+
+def dpfwd(*args):
+    return subprocess.run(dpfwd_command() + list(args), capture_output=True, text=True, timeout=30)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def running(dpdk_host, request):
+    tag = "".join(ch for ch in request.node.name if ch.isalnum())[-12:]
+    name = f"t_obs_{tag}_{os.getpid()}"[:32]
+    run = Dpfwd([*NULL_PAIR, "--instance", name, *getattr(request, "param", [])])
+    run.instance = name
+    yield run
+    run.kill()
+
+
+def read_json(*args):
+    proc = dpfwd(*args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_stats_rise_between_reads_and_match_the_final_counters(running):
+    first = read_json("stats", "--instance", running.instance)
+    second = read_json("stats", "--instance", running.instance)
+    assert second["ports"]["0"]["rx"] > first["ports"]["0"]["rx"] > 0
+    assert second["elapsed_seconds"] > first["elapsed_seconds"]
+    assert set(second["ports"]["0"]) >= {"rx", "tx", "tx_dropped", "bursts", "empty_polls", "queues"}
+    assert second["lcores"]["1"]["rx"] > 0
+    code, out, _ = running.stop(signal.SIGTERM)
+    assert code == 0
+    final_rx = int(out.splitlines()[1].split()[2])     # the table's port 0 rx
+    assert final_rx >= second["ports"]["0"]["rx"]
+
+
+def test_ports_and_status_describe_the_instance(running):
+    ports = read_json("ports", "--instance", running.instance)
+    assert [(p["id"], p["name"], p["peer"], p["link_up"]) for p in ports] == [
+        (0, "net_null0", 1, 1), (1, "net_null1", 0, 1)]
+    status = read_json("status", "--instance", running.instance)
+    info = status["info"]
+    assert info["instance"] == running.instance and info["mode"] == "io" and info["forwarding"] == 1
+    assert info["lcores"] == [1] and info["mempools"]["dpfwd_s0"]["size"] == 8192
+    assert info["hugepage_used_bytes"] > 0
+    text = dpfwd("status", "--instance", running.instance).stdout
+    assert f"instance {running.instance}: forwarding in io mode" in text
+
+
+def test_dpdk_ethdev_telemetry_still_works(running):
+    from dpfwd.telemetry import Telemetry
+    with Telemetry(running.instance) as tm:
+        assert tm.query("/ethdev/list") == [0, 1]
+        assert tm.query("/ethdev/stats,0")["ipackets"] > 0
+
+
+@pytest.mark.parametrize("command", ["status", "stats", "ports"])
+def test_readers_without_an_instance_fail_in_one_line(dpdk_host, command):
+    proc = dpfwd(command, "--instance", "nobody_runs_this")
+    assert proc.returncode == 5
+    assert proc.stderr.strip().count("\n") == 0 and "no dpfwd instance 'nobody_runs_this'" in proc.stderr
+
+
+def test_stats_watch_redraws_rates(running):
+    proc = subprocess.Popen(dpfwd_command() + ["stats", "--watch", "--interval", "0.2", "--instance",
+                                               running.instance], stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = proc.communicate(timeout=1.5)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "rx pps" in out and "M" in out
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+    return families
+
+
+def sample(families, name, **labels):
+    for s in families[name].samples:
+        if s.name.endswith("_total" if families[name].type == "counter" else "") and \
+                all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    raise KeyError(name)
+
+
+METRICS_PORT = free_port()
+
+
+@pytest.mark.parametrize("running", [["--metrics", f"127.0.0.1:{METRICS_PORT}"]], indirect=True)
+def test_prometheus_metrics_are_named_typed_and_rising(running):
+    first = scrape(METRICS_PORT)
+    second = scrape(METRICS_PORT)
+    assert first["dpfwd_port_rx_packets"].type == "counter"
+    assert first["dpfwd_mempool_mbufs_in_use"].type == "gauge"
+    assert first["dpfwd_port_link_up"].type == "gauge"
+    a = sample(first, "dpfwd_port_rx_packets", port="0", instance=running.instance)
+    b = sample(second, "dpfwd_port_rx_packets", port="0", instance=running.instance)
+    assert b > a > 0
+    assert sample(second, "dpfwd_port_link_up", port="1") == 1
+    assert sample(second, "dpfwd_info", mode="io") == 1
+
+
+def test_metrics_on_a_busy_port_fail_cleanly(dpdk_host):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = dpfwd("run", *NULL_PAIR, "--metrics", f"127.0.0.1:{port}", "--duration", "5",
+                     "--instance", "t_busy")
+    assert proc.returncode == 4 and "metrics.listen: cannot listen on" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_systemd_notify_ready_status_watchdog(dpdk_host, tmp_path):
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.settimeout(10)
+        env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC="400000")
+        proc = subprocess.Popen(dpfwd_command() + ["run", *NULL_PAIR, "--instance", "t_notify"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = []
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                seen += sock.recv(4096).decode().splitlines()
+                if "READY=1" in seen and "WATCHDOG=1" in seen and any(
+                        s.startswith("STATUS=forwarding io: rx") for s in seen):
+                    break
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=10)
+    assert seen.index("READY=1") < seen.index("WATCHDOG=1")
+    assert any("Mpps" in s for s in seen if s.startswith("STATUS="))
+    assert proc.returncode == 0
+
+
+def test_sighup_applies_mode_live_and_rejects_bad_configs(dpdk_host, tmp_path):
+    cfg = tmp_path / "dpfwd.yaml"
+    base = "eal: {instance: t_hup}\nports: [{vdev: net_null0}, {vdev: net_null1}]\n"
+    cfg.write_text(base + "forwarding: {mode: io}\n")
+    run = Dpfwd(["--config", str(cfg)])
+    try:
+        def mode():
+            return read_json("status", "--instance", "t_hup")["info"]["mode"]
+
+        def hup_and_wait_for(text):
+            run.proc.send_signal(signal.SIGHUP)
+            return run.wait_for_line(text, timeout=10)
+
+        assert mode() == "io"
+        cfg.write_text(base + "forwarding: {mode: macswap}\n")
+        assert hup_and_wait_for("reloaded: macswap mode")
+        assert mode() == "macswap"
+        cfg.write_text(base + "forwarding: {mode: warp}\n")
+        line = hup_and_wait_for("reload rejected")
+        assert "forwarding.mode: 'warp' is not one of" in line
+        cfg.write_text(base.replace("instance: t_hup", "instance: t_hup, lcores: '0,1'") +
+                       "forwarding: {mode: mac, burst: 64}\n")
+        line = hup_and_wait_for("needs a restart")
+        assert "lcores" in line and "burst" in line
+        assert mode() == "macswap"
+        code, _, _ = run.stop(signal.SIGTERM)
+        assert code == 0
+    finally:
+        run.kill()

@@ -1,20 +1,20 @@
-"""Minimal pcap files: write classic microsecond pcaps, read both flavours.
+"""pcap files for tests: write classic microsecond pcaps, read both flavours.
 
 DPDK's net_pcap writes nanosecond pcaps, so compare packet bytes, not files.
 """
 import struct
 
+from dpfwd.pcapfile import PcapWriter
+
 _MAGIC_US = 0xA1B2C3D4
 _MAGIC_NS = 0xA1B23C4D
-LINKTYPE_ETHERNET = 1
 
 
-def write(path, packets, snaplen=65535):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", _MAGIC_US, 2, 4, 0, 0, snaplen, LINKTYPE_ETHERNET))
+def write(path, packets):
+    """A pcap of packets, one microsecond apart."""
+    with PcapWriter(path) as w:
         for i, pkt in enumerate(packets):
-            f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(pkt), len(pkt)))
-            f.write(pkt)
+            w.write(pkt, ts=i / 1e6)
 
 
 def read(path):

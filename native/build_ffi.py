@@ -14,7 +14,7 @@ import subprocess
 from cffi import FFI
 
 HERE = pathlib.Path(__file__).resolve().parent
-SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c"]
+SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c", "capture.c"]
 # A portable baseline: the build host's CPU is not the appliance's.
 BASELINE = os.environ.get("DPFWD_MARCH", "x86-64-v2") if os.uname().machine == "x86_64" else None
 
@@ -33,7 +33,7 @@ def cdef_text():
     header = (HERE / "dpfwd.h").read_text()
     body = header.split("/* cffi-cdef-begin */")[1].split("/* cffi-cdef-end */")[0]
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
-    return "struct rte_mempool;\nstruct rte_mbuf;\n" + body
+    return "struct rte_mempool;\nstruct rte_mbuf;\nstruct dpfwd_capture;\n" + body
 
 
 def builder():

@@ -14,6 +14,7 @@
 
 struct rte_mempool;
 struct rte_mbuf;
+struct dpfwd_capture;
 /* cffi-cdef-begin */
 
 #define DPFWD_MAX_PORTS 32
@@ -108,6 +109,15 @@ uint32_t dpfwd_pool_data_room(uint32_t mtu);
  * The strings are copied; pools are only read. */
 int dpfwd_telemetry_register(const char *instance, const char *version);
 int dpfwd_telemetry_add_pool(struct rte_mempool *pool);
+
+/* Live capture (pdump): the forwarder serves it, `dpfwd capture` (a
+ * secondary process) asks for it. flags: 1 rx, 2 tx, 3 both. */
+int dpfwd_pdump_init(void);
+struct dpfwd_capture *dpfwd_capture_start(uint16_t port, uint16_t queue,
+					  uint32_t flags, uint32_t tag);
+uint32_t dpfwd_capture_read(struct dpfwd_capture *cap, struct rte_mbuf **pkts, uint32_t n);
+int dpfwd_capture_stop(struct dpfwd_capture *cap);
+int dpfwd_capture_stats(uint16_t port, uint64_t *ringfull, uint64_t *nombuf);
 
 /* Forwarding on EAL worker lcores */
 int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf);

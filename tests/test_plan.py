@@ -20,7 +20,7 @@ def test_pci_ports_are_allow_listed_and_memory_modes_map_to_flags():
     plan = plan_of({"eal": {"memory": "hugepages", "args": ["--log-level", "pmd.*:debug"]},
                     "ports": [{"pci": "0000:03:00.0"}, {"pci": "03:00.1"}]})
     args = list(plan.eal_args)
-    assert "--huge-unlink" in args and "--no-pci" not in args
+    assert "--in-memory" not in args and "--no-huge" not in args and "--no-pci" not in args
     assert args.count("-a") == 2 and "0000:03:00.1" in args
     assert args[-2:] == ["--log-level", "pmd.*:debug"]
     no_huge = plan_of({"eal": {"memory": "no-huge", "memory_mb": 256},

@@ -6,7 +6,7 @@ The schema (every key but ``ports`` has a default)::
       instance: dpfwd          # EAL file prefix; tells instances apart
       lcores: "0-1"            # first is the main lcore, the rest forward;
                                # "0,1,2@1" runs lcore 2 on CPU 1 too
-      memory: in-memory        # in-memory | hugepages | no-huge
+      memory: in-memory        # in-memory | hugepages (shared: live capture) | no-huge
       memory_mb: 512           # only for no-huge: memory EAL allocates
       args: []                 # extra EAL arguments, passed as they are
     mempool:

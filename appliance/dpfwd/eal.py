@@ -1,4 +1,7 @@
 """The DPDK Environment Abstraction Layer, once per process."""
+import glob
+import os
+
 from ._native import ffi, lib
 from .errors import EalError, check_error
 
@@ -29,12 +32,16 @@ class Eal:
     the ports and mempools made under it, then calls rte_eal_cleanup.
 
     Unless the arguments say otherwise, EAL runs with ``--in-memory``, so
-    no hugepage files outlive the process.
+    no hugepage files outlive the process. ``shared=True`` keeps hugepage
+    files while it runs, so that secondary processes (``dpfwd capture``) can
+    attach, and removes them at close.
     """
 
-    def __init__(self, args=()):
+    def __init__(self, args=(), shared=False):
         args = [str(a) for a in args]
-        if not any(a.split("=")[0] in _MEMORY_FLAGS for a in args):
+        self.secondary = "--proc-type=secondary" in args
+        self.shared = shared and not self.secondary
+        if not (self.secondary or self.shared) and not any(a.split("=")[0] in _MEMORY_FLAGS for a in args):
             args.append("--in-memory")
         if _State.used:
             raise EalError("EAL was already started in this process; DPDK allows one start per process")
@@ -66,9 +73,54 @@ class Eal:
             child.close()
         _State.current = None
         check_error(lib.dpfwd_eal_cleanup(), EalError)
+        self._remove_own_files()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+    def _option(self, name, default=None):
+        for i, a in enumerate(self.args):
+            if a == name and i + 1 < len(self.args):
+                return self.args[i + 1]
+            if a.startswith(name + "="):
+                return a.split("=", 1)[1]
+        return default
+
+    def _remove_own_files(self):
+        """EAL leaves its runtime directory behind, and a shared-memory primary
+        (which secondaries such as `dpfwd capture` attach to) its hugepage
+        files too. After a clean exit they are stale: remove ours."""
+        if self.secondary:
+            return
+        prefix = self._option("--file-prefix", "rte")
+        stale = []
+        if self.shared:
+            dirs = [self._option("--huge-dir")] if self._option("--huge-dir") else hugetlbfs_mounts()
+            for d in dirs:
+                stale += glob.glob(os.path.join(glob.escape(d), glob.escape(prefix) + "map_*"))
+        run_dir = os.path.join(runtime_dir(), prefix)
+        stale += glob.glob(os.path.join(glob.escape(run_dir), "*"))
+        for path in stale:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        try:
+            os.rmdir(run_dir)
+        except OSError:
+            pass
+
+
+def runtime_dir():
+    """Where EAL keeps runtime files: /var/run/dpdk for root, else XDG_RUNTIME_DIR."""
+    if os.geteuid() == 0:
+        return "/var/run/dpdk"
+    return os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+
+
+def hugetlbfs_mounts(mounts="/proc/mounts"):
+    with open(mounts) as f:
+        return [line.split()[1] for line in f if line.split()[2:3] == ["hugetlbfs"]]

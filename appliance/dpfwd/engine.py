@@ -12,7 +12,7 @@ from ._native import ffi, lib
 from .config import parse_lcores
 from .eal import Eal
 from .errors import ForwardingError, PortError, check_error
-from .mempool import SOCKET_ANY, Mempool, data_room_for_mtu
+from .mempool import Mempool, data_room_for_mtu
 from .port import Port, PortConfig, device_name, find_port
 
 log = logging.getLogger("dpfwd")
@@ -56,9 +56,7 @@ def eal_args(config, devices):
             "--log-level", "lib.eal:notice"]
     if config.memory == "in-memory":
         args.append("--in-memory")
-    elif config.memory == "hugepages":
-        args.append("--huge-unlink")
-    else:
+    elif config.memory == "no-huge":
         args += ["--no-huge", "-m", str(config.memory_mb)]
     pci = [d for d, p in zip(devices, config.ports) if p.pci]
     if pci:
@@ -131,8 +129,10 @@ class Forwarder:
 
     def start(self):
         cfg = self.config
-        self.eal = Eal(self.plan.eal_args)
+        self.eal = Eal(self.plan.eal_args, shared=cfg.memory == "hugepages")
         check_error(lib.dpfwd_telemetry_register(cfg.instance.encode(), __version__.encode()))
+        if cfg.memory == "hugepages":
+            check_error(lib.dpfwd_pdump_init())     # live capture needs shared memory
         ids = []
         for i, device in enumerate(self.plan.devices):
             try:
@@ -143,18 +143,18 @@ class Forwarder:
         for i, port_id in enumerate(ids):
             if port_id >= lib.DPFWD_MAX_PORTS:
                 raise PortError(f"ports[{i}]: DPDK port id {port_id} is above {lib.DPFWD_MAX_PORTS - 1}")
-        # One pool per NUMA node in use, sized for the largest MTU there.
+        # One pool per NUMA node in use, sized for the largest MTU there; a
+        # port that does not know its node (a vdev) counts as node 0.
+        sockets = [max(lib.dpfwd_port_socket(port_id), 0) for port_id in ids]
         by_socket = {}
-        for port_id, spec in zip(ids, cfg.ports):
-            by_socket.setdefault(lib.dpfwd_port_socket(port_id), []).append(spec.mtu)
+        for socket, spec in zip(sockets, cfg.ports):
+            by_socket.setdefault(socket, []).append(spec.mtu)
         for socket, mtus in sorted(by_socket.items()):
-            name = f"dpfwd_s{max(socket, 0)}"
-            self.pools[socket] = Mempool(name, cfg.mbufs, cfg.cache,
-                                         socket if socket >= 0 else SOCKET_ANY,
+            self.pools[socket] = Mempool(f"dpfwd_s{socket}", cfg.mbufs, cfg.cache, socket,
                                          data_room=data_room_for_mtu(max(mtus)))
             check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
-        for i, (port_id, spec) in enumerate(zip(ids, cfg.ports)):
-            port = Port(port_id, self.pools[lib.dpfwd_port_socket(port_id)], PortConfig(
+        for i, (port_id, socket, spec) in enumerate(zip(ids, sockets, cfg.ports)):
+            port = Port(port_id, self.pools[socket], PortConfig(
                 spec.rx_queues, spec.tx_queues, spec.rx_descriptors, spec.tx_descriptors,
                 spec.mtu, spec.promiscuous))
             for line in port.adjustments:

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 
+from .eal import runtime_dir
 from .errors import DpfwdError
 
 COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")
@@ -15,13 +16,6 @@ COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")
 
 class NotRunning(DpfwdError):
     """No dpfwd instance answers on the telemetry socket."""
-
-
-def runtime_dir():
-    """Where EAL puts its runtime files: /var/run/dpdk for root, else XDG_RUNTIME_DIR."""
-    if os.geteuid() == 0:
-        return "/var/run/dpdk"
-    return os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
 
 
 def socket_path(instance):

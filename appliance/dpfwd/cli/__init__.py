@@ -14,6 +14,7 @@ import logging
 import click
 
 from .. import __version__
+from .capture import capture
 from .config_cmd import config
 from .readers import ports, stats, status
 from .run import run
@@ -30,5 +31,5 @@ def main(ctx, verbose):
     ctx.ensure_object(dict)
 
 
-for command in (run, config, status, stats, ports):
+for command in (run, config, status, stats, ports, capture):
     main.add_command(command)

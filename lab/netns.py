@@ -67,3 +67,25 @@ class BumpInTheWire:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class DirectWire(BumpInTheWire):
+    """The same two namespaces and addresses, joined by one veth pair: the
+    baseline a bump in the wire is compared against."""
+
+    def __enter__(self):
+        self.close()
+        try:
+            for ns in (self.ns_a, self.ns_b):
+                sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", "inner0", "netns", self.ns_a, "type", "veth",
+               "peer", "name", "inner0", "netns", self.ns_b)
+            for ns, addr in ((self.ns_a, self.addr_a), (self.ns_b, self.addr_b)):
+                for cmd in (["ip", "addr", "add", f"{addr}/24", "dev", "inner0"],
+                            ["ip", "link", "set", "inner0", "up"],
+                            ["ip", "link", "set", "lo", "up"]):
+                    sh("ip", "netns", "exec", ns, *cmd)
+        except BaseException:
+            self.close()
+            raise
+        return self

@@ -7,7 +7,7 @@ Exit codes, the same for every command:
     2  usage error: unknown option or bad option value
     3  the config file cannot be read
     4  the data plane failed: EAL, mempool, port or lcore setup
-    5  status/stats/ports: no such instance is running
+    5  status/stats/ports/capture: no such instance is running
 """
 import logging
 

@@ -8,7 +8,7 @@ import json
 import os
 import socket
 
-from .eal import runtime_dir
+from .eal import instance_dir
 from .errors import DpfwdError
 
 COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")
@@ -19,7 +19,7 @@ class NotRunning(DpfwdError):
 
 
 def socket_path(instance):
-    return os.path.join(runtime_dir(), instance, "dpdk_telemetry.v2")
+    return os.path.join(instance_dir(instance), "dpdk_telemetry.v2")
 
 
 class Telemetry:

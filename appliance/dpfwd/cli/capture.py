@@ -8,7 +8,7 @@ import click
 
 from .._native import ffi, lib
 from ..burst import Burst
-from ..eal import Eal, runtime_dir
+from ..eal import Eal, instance_dir
 from ..errors import DpfwdError, check_null
 from ..pcapfile import PcapWriter
 from ..port import find_port
@@ -23,7 +23,7 @@ IDLE_WAIT = 0.001   # seconds to wait when the ring is empty
 
 def check_instance(instance):
     """A running instance that secondaries can attach to, or a one-line error."""
-    base = os.path.join(runtime_dir(), instance)
+    base = instance_dir(instance)
     if not os.path.exists(os.path.join(base, "dpdk_telemetry.v2")):
         raise InstanceNotRunning(f"no dpfwd instance '{instance}' is running (no {base}); "
                                  "start it, or name another with --instance")

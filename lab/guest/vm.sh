@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Boot or stop the lab guest: Debian under QEMU TCG (q35, emulated intel-iommu),
+# a virtio management NIC on QEMU's user network (SSH on 127.0.0.1:$SSH_PORT),
+# and two e1000 NICs on host taps, each tap moved into its own namespace
+# (dpfwd-lab-a: 198.51.100.1, dpfwd-lab-b: 198.51.100.2), so traffic from one
+# namespace to the other can only cross the guest.
+#
+#   vm.sh up [NAME]     boot (copy-on-write over the cached image), wait for SSH
+#   vm.sh down [NAME]   stop it and remove its taps and namespaces
+set -euo pipefail
+
+ACTION=${1:?usage: vm.sh up|down [NAME]}
+NAME=${2:-dpfwd-guest}
+CACHE=${DPFWD_LAB_CACHE:-/var/cache/dpfwd-lab}
+IMAGE=$CACHE/${DPFWD_GUEST_RELEASE:-bookworm}
+STATE=/run/dpfwd-lab/$NAME
+SSH_PORT=${DPFWD_LAB_SSH_PORT:-2222}
+MEM=${DPFWD_LAB_MEM:-2048}
+TAPS=(dflab0 dflab1)
+NS=(dpfwd-lab-a dpfwd-lab-b)
+ADDR=(198.51.100.1 198.51.100.2)
+NIC_MACS=(52:54:00:00:00:10 52:54:00:00:00:11)
+
+down() {
+  if [ -f "$STATE/pid" ]; then
+    pid=$(cat "$STATE/pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  fi
+  for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  for tap in "${TAPS[@]}"; do ip link del "$tap" 2>/dev/null || true; done
+  rm -rf "$STATE"
+}
+
+up() {
+  [ -f "$IMAGE/done" ] || { echo "vm.sh: no guest image in $IMAGE; run lab/guest/build-image.sh" >&2; exit 1; }
+  down
+  mkdir -p "$STATE"
+  qemu-img create -q -f qcow2 -F raw -b "$IMAGE/rootfs.img" "$STATE/disk.qcow2"
+  for tap in "${TAPS[@]}"; do
+    ip tuntap add dev "$tap" mode tap
+    ip link set "$tap" up
+  done
+  qemu-system-x86_64 \
+    -name "$NAME" -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM" \
+    -device intel-iommu,intremap=on,caching-mode=on \
+    -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd" \
+    -append "root=/dev/vda rw console=ttyS0 intel_iommu=on iommu=pt net.ifnames=1 quiet" \
+    -drive "file=$STATE/disk.qcow2,if=virtio,format=qcow2" \
+    -netdev "user,id=mgmt,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" \
+    -device virtio-net-pci,netdev=mgmt,mac=52:54:00:12:34:56 \
+    -netdev "tap,id=p0,ifname=${TAPS[0]},script=no,downscript=no,vhost=off" \
+    -device "e1000,netdev=p0,mac=${NIC_MACS[0]}" \
+    -netdev "tap,id=p1,ifname=${TAPS[1]},script=no,downscript=no,vhost=off" \
+    -device "e1000,netdev=p1,mac=${NIC_MACS[1]}" \
+    -display none -serial "file:$STATE/console.log" \
+    -pidfile "$STATE/pid" -daemonize
+  # QEMU holds the taps open; move each into its own namespace.
+  for i in 0 1; do
+    ip netns add "${NS[$i]}"
+    ip link set "${TAPS[$i]}" netns "${NS[$i]}"
+    ip -n "${NS[$i]}" addr add "${ADDR[$i]}/24" dev "${TAPS[$i]}"
+    ip -n "${NS[$i]}" link set "${TAPS[$i]}" up
+    ip -n "${NS[$i]}" link set lo up
+    ip netns exec "${NS[$i]}" ethtool -K "${TAPS[$i]}" tx off >/dev/null
+  done
+  echo "vm.sh: $NAME booting; SSH on 127.0.0.1:$SSH_PORT, key $IMAGE/id_ed25519, console $STATE/console.log"
+}
+
+case "$ACTION" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: vm.sh up|down [NAME]" >&2; exit 2 ;;
+esac

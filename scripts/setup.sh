@@ -15,7 +15,8 @@ fi
 echo "setup: Debian $(cat /etc/debian_version)"
 export DEBIAN_FRONTEND=noninteractive
 need=(dpdk dpdk-dev libdpdk-dev pkg-config gcc python3-dev python3-venv
-      iproute2 iputils-ping ethtool)
+      iproute2 iputils-ping ethtool
+      qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,7 +31,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/pip install -q --disable-pip-version-check -U pip setuptools wheel
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test,deploy]'
 echo "setup: $(.venv/bin/dpfwd --version)"
 
 # Hugepages: reserve, mount hugetlbfs, and check what the kernel really gave.

@@ -27,8 +27,8 @@ def errors_of(text):
 def test_good_config_loads_with_values_and_defaults():
     c = cfg.validate(yaml.safe_load(GOOD))
     assert c.instance == "edge1" and c.mode == "mac" and c.burst == 64
-    assert c.ports[0].vdev == "net_null0" and c.ports[0].rx_descriptors == 1024
-    assert c.ports[1].pci == "0000:03:00.0" and c.ports[1].mtu == 9000
+    assert c.ports[0].vdev == "net_null0" and c.ports[0].setup.rx_descriptors == 1024
+    assert c.ports[1].pci == "0000:03:00.0" and c.ports[1].setup.mtu == 9000
     assert c.pairs == ((0, 1),)
 
 

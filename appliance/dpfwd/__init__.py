@@ -5,7 +5,8 @@ from .burst import Burst  # noqa: E402
 from .eal import Eal  # noqa: E402
 from .errors import DpfwdError, EalError, ForwardingError, MempoolError, PortError  # noqa: E402
 from .mempool import Mempool, data_room_for_mtu  # noqa: E402
-from .port import Port, PortConfig  # noqa: E402
+from .config import PortConfig  # noqa: E402
+from .port import Port  # noqa: E402
 
 __all__ = ["Burst", "DpfwdError", "Eal", "EalError", "ForwardingError", "Mempool",
            "MempoolError", "Port", "PortConfig", "data_room_for_mtu"]

@@ -67,16 +67,30 @@ class ConfigUnreadable(Exception):
 
 
 @dataclass(frozen=True)
-class PortSpec:
-    vdev: str = None
-    pci: str = None
-    interface: str = None
+class PortConfig:
     rx_queues: int = 1
     tx_queues: int = 1
     rx_descriptors: int = 1024
     tx_descriptors: int = 1024
     mtu: int = 1500
     promiscuous: bool = True
+
+    def __post_init__(self):
+        for name, lo, hi in (("rx_queues", 1, 1024), ("tx_queues", 1, 1024),
+                             ("rx_descriptors", 1, 65535), ("tx_descriptors", 1, 65535),
+                             ("mtu", 68, 65535)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"PortConfig.{name}: {value!r} is not an integer between {lo} and {hi}")
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """A configured port: which device, how to set it up, where mac mode sends."""
+    vdev: str = None
+    pci: str = None
+    interface: str = None
+    setup: PortConfig = field(default_factory=PortConfig)
     dest_mac: str = None
 
     @property
@@ -260,12 +274,13 @@ def _read_port(c, raw, path):
         pci=pci if pci is None or len(pci) > 7 else "0000:" + pci,
         interface=c.pattern(m, "interface", path, None, _IFNAME,
                             "a network interface name (1-15 characters)"),
-        rx_queues=c.integer(m, "rx_queues", path, 1, 1, MAX_QUEUES),
-        tx_queues=c.integer(m, "tx_queues", path, 1, 1, MAX_QUEUES),
-        rx_descriptors=c.integer(m, "rx_descriptors", path, 1024, 64, 4096, power_of_two=True),
-        tx_descriptors=c.integer(m, "tx_descriptors", path, 1024, 64, 4096, power_of_two=True),
-        mtu=c.integer(m, "mtu", path, 1500, 68, 9000),
-        promiscuous=c.boolean(m, "promiscuous", path, True),
+        setup=PortConfig(
+            rx_queues=c.integer(m, "rx_queues", path, 1, 1, MAX_QUEUES),
+            tx_queues=c.integer(m, "tx_queues", path, 1, 1, MAX_QUEUES),
+            rx_descriptors=c.integer(m, "rx_descriptors", path, 1024, 64, 4096, power_of_two=True),
+            tx_descriptors=c.integer(m, "tx_descriptors", path, 1024, 64, 4096, power_of_two=True),
+            mtu=c.integer(m, "mtu", path, 1500, 68, 9000),
+            promiscuous=c.boolean(m, "promiscuous", path, True)),
         dest_mac=c.pattern(m, "dest_mac", path, None, _MAC, "a MAC address like 02:00:00:00:00:01"),
     )
 
@@ -333,11 +348,11 @@ def _check_pair_queues(c, ports, pairs):
     """Rx queue q of a port sends on tx queue q of its peer."""
     for a, b in pairs:
         for src, dst in ((a, b), (b, a)):
-            if ports[dst].tx_queues < ports[src].rx_queues:
+            have, need = ports[dst].setup.tx_queues, ports[src].setup.rx_queues
+            if have < need:
                 c.error(f"ports[{dst}].tx_queues",
-                        f"{ports[dst].tx_queues} is fewer than the rx_queues ({ports[src].rx_queues}) "
-                        f"of its peer ports[{src}]; set it to {ports[src].rx_queues}")
-    tasks = sum(ports[x].rx_queues for pair in pairs for x in pair)
+                        f"{have} is fewer than the rx_queues ({need}) of its peer ports[{src}]; set it to {need}")
+    tasks = sum(ports[x].setup.rx_queues for pair in pairs for x in pair)
     if tasks > MAX_TASKS:
         c.error("ports", f"{tasks} rx queues in all; dpfwd polls at most {MAX_TASKS}")
 

@@ -13,7 +13,7 @@ from .config import parse_lcores
 from .eal import Eal
 from .errors import ForwardingError, PortError, check_error
 from .mempool import Mempool, data_room_for_mtu
-from .port import Port, PortConfig, device_name, find_port
+from .port import Port, device_name, find_port
 
 log = logging.getLogger("dpfwd")
 
@@ -45,8 +45,8 @@ def port_device(index, port):
     """EAL device for a port: a kernel interface becomes an af_packet vdev."""
     if port.interface:
         # Frames must hold the MTU; blocks are whole pages holding whole frames.
-        framesz = 2048 if port.mtu <= 1500 else 16384
-        return (f"net_af_packet{index},iface={port.interface},qpairs={port.rx_queues},"
+        framesz = 2048 if port.setup.mtu <= 1500 else 16384
+        return (f"net_af_packet{index},iface={port.interface},qpairs={port.setup.rx_queues},"
                 f"framecnt={AF_PACKET_FRAMES},framesz={framesz},blocksz={max(framesz, 4096)}")
     return port.device
 
@@ -74,7 +74,7 @@ def plan_lcores(config):
     """Spread every polled (port, queue) over the worker lcores in turn."""
     workers = parse_lcores(config.lcores)[1:]
     work = [(src, dst, q) for a, b in config.pairs for src, dst in ((a, b), (b, a))
-            for q in range(config.ports[src].rx_queues)]
+            for q in range(config.ports[src].setup.rx_queues)]
     return tuple(Task(workers[i % len(workers)], src, q, dst)
                  for i, (src, dst, q) in enumerate(work))
 
@@ -95,8 +95,10 @@ def live_differences(old, new):
     if len(old.ports) != len(new.ports):
         return out + ["ports"]
     for i, (a, b) in enumerate(zip(old.ports, new.ports)):
-        out += [f"ports[{i}].{f.name}" for f in fields(a)
-                if f.name not in LIVE_PORT_FIELDS and getattr(a, f.name) != getattr(b, f.name)]
+        out += [f"ports[{i}].{f.name}" for f in fields(a) if f.name not in LIVE_PORT_FIELDS | {"setup"}
+                and getattr(a, f.name) != getattr(b, f.name)]
+        out += [f"ports[{i}].{f.name}" for f in fields(a.setup)
+                if getattr(a.setup, f.name) != getattr(b.setup, f.name)]
     if old.metrics_listen != new.metrics_listen:
         out.append("metrics_listen")
     return out
@@ -148,15 +150,13 @@ class Forwarder:
         sockets = [max(lib.dpfwd_port_socket(port_id), 0) for port_id in ids]
         by_socket = {}
         for socket, spec in zip(sockets, cfg.ports):
-            by_socket.setdefault(socket, []).append(spec.mtu)
+            by_socket.setdefault(socket, []).append(spec.setup.mtu)
         for socket, mtus in sorted(by_socket.items()):
             self.pools[socket] = Mempool(f"dpfwd_s{socket}", cfg.mbufs, cfg.cache, socket,
                                          data_room=data_room_for_mtu(max(mtus)))
             check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
         for i, (port_id, socket, spec) in enumerate(zip(ids, sockets, cfg.ports)):
-            port = Port(port_id, self.pools[socket], PortConfig(
-                spec.rx_queues, spec.tx_queues, spec.rx_descriptors, spec.tx_descriptors,
-                spec.mtu, spec.promiscuous))
+            port = Port(port_id, self.pools[socket], spec.setup)
             for line in port.adjustments:
                 log.warning("ports[%d] (%s): %s", i, port.name, line)
             self.ports.append(port)
@@ -179,7 +179,7 @@ class Forwarder:
                              "queue": t.queue, "peer": self.ports[t.peer].id}
         for i, (port, spec) in enumerate(zip(self.ports, cfg.ports)):
             conf.dst_mac[port.id] = list(_mac_bytes(spec.dest_mac or default_dest_mac(i)))
-            conf.max_frame[port.id] = spec.mtu + FRAME_OVER_MTU
+            conf.max_frame[port.id] = spec.setup.mtu + FRAME_OVER_MTU
         return conf
 
     def apply_live(self, new):
@@ -207,7 +207,7 @@ class Forwarder:
                      "device": spec.describe(), "mac": port.mac}
             entry.update(read_counters(lib.dpfwd_stats_port, port.id))
             entry["queues"] = [dict(queue=q, **read_counters(lib.dpfwd_stats_queue, port.id, q))
-                               for q in range(spec.rx_queues)]
+                               for q in range(spec.setup.rx_queues)]
             ports.append(entry)
         lcores = sorted({t.lcore for t in self.plan.tasks})
         return {

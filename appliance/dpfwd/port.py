@@ -1,31 +1,13 @@
 """Ethernet ports: find, set up, burst, close."""
 import re
-from dataclasses import dataclass
 
 from ._native import ffi, lib
 from .burst import EMPTY, Burst, _array, _give_back, _spare_arrays
+from .config import PortConfig
 from .eal import eal_alive, require_eal
 from .errors import PortError, check_error
 
 _PCI_SHORT = re.compile(r"^[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
-
-
-@dataclass(frozen=True)
-class PortConfig:
-    rx_queues: int = 1
-    tx_queues: int = 1
-    rx_descriptors: int = 1024
-    tx_descriptors: int = 1024
-    mtu: int = 1500
-    promiscuous: bool = True
-
-    def __post_init__(self):
-        for name, lo, hi in (("rx_queues", 1, 1024), ("tx_queues", 1, 1024),
-                             ("rx_descriptors", 1, 65535), ("tx_descriptors", 1, 65535),
-                             ("mtu", 68, 65535)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise ValueError(f"PortConfig.{name}: {value!r} is not an integer between {lo} and {hi}")
 
 
 def device_name(spec):

@@ -58,16 +58,24 @@ def pci_devices(sysfs):
         path = os.path.join(base, addr)
         if not read(os.path.join(path, "class")).startswith("0x02"):
             continue
-        driver = os.path.basename(os.path.realpath(os.path.join(path, "driver"))) \
-            if os.path.exists(os.path.join(path, "driver")) else ""
-        group = os.path.basename(os.path.realpath(os.path.join(path, "iommu_group"))) \
-            if os.path.exists(os.path.join(path, "iommu_group")) else ""
-        ifaces = sorted(os.listdir(os.path.join(path, "net"))) if os.path.isdir(os.path.join(path, "net")) else []
+        link = os.path.join(path, "driver")
+        group = os.path.join(path, "iommu_group")
         devices[addr] = {
-            "pci": addr, "driver": driver, "iommu_group": group, "interfaces": ifaces,
-            "macs": [read(os.path.join(path, "net", i, "address")).lower() for i in ifaces],
+            "pci": addr, "interfaces": [], "macs": [],
+            "driver": os.path.basename(os.path.realpath(link)) if os.path.exists(link) else "",
+            "iommu_group": os.path.basename(os.path.realpath(group)) if os.path.exists(group) else "",
             "numa_node": read(os.path.join(path, "numa_node"), "-1"),
         }
+    # An interface's device may sit below its PCI function (virtio: .../virtio0).
+    net = os.path.join(sysfs, "class/net")
+    for iface in sorted(os.listdir(net)) if os.path.isdir(net) else []:
+        path = os.path.realpath(os.path.join(net, iface, "device"))
+        while path not in ("/", "") and os.path.basename(path) not in devices:
+            path = os.path.dirname(path)
+        if os.path.basename(path) in devices:
+            dev = devices[os.path.basename(path)]
+            dev["interfaces"].append(iface)
+            dev["macs"].append(read(os.path.join(net, iface, "address")).lower())
     return devices
 
 

@@ -1,0 +1,111 @@
+"""What the deploy must leave behind in the guest, checked from outside it."""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+DATA_NICS = ["0000:00:03.0", "0000:00:04.0"]
+NS_A, NS_B, ADDR_B = "dpfwd-lab-a", "dpfwd-lab-b", "198.51.100.2"
+TCP_BYTES = 2 * 1024 * 1024
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ping(count=3):
+    return subprocess.run(["ip", "netns", "exec", NS_A, "ping", "-c", str(count), "-W", "2",
+                           "-i", "0.3", ADDR_B], capture_output=True, text=True, timeout=60)
+
+
+def wait_until(check, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(1)
+    return False
+
+
+def test_hugepages_are_reserved(host):
+    assert int(host.file("/proc/sys/vm/nr_hugepages").content_string) >= 256
+    assert host.file("/etc/sysctl.d/80-dpfwd-hugepages.conf").contains("vm.nr_hugepages = 256")
+    assert host.mount_point("/dev/hugepages").filesystem == "hugetlbfs"
+
+
+@pytest.mark.parametrize("pci", DATA_NICS)
+def test_data_nics_are_on_vfio_pci_for_good(host, pci):
+    assert host.file(f"/sys/bus/pci/devices/{pci}/driver").linked_to == "/sys/bus/pci/drivers/vfio-pci"
+    assert host.file(f"/etc/driverctl.d/pci-{pci}").exists
+    assert json.loads(host.file(f"/var/lib/dpfwd/nic-binding/{pci}").content_string)["driver"] == "e1000"
+
+
+def test_management_nic_is_untouched(host):
+    assert host.file("/sys/bus/pci/devices/0000:00:02.0/driver").linked_to.endswith("virtio-pci")
+    assert host.interface("enp0s2").addresses[0] == "10.0.2.15"
+    assert "default via 10.0.2.2 dev enp0s2" in host.check_output("ip route")
+
+
+def test_service_is_active_unprivileged_and_healthy(host):
+    service = host.service("dpfwd")
+    assert service.is_running and service.is_enabled
+    assert host.check_output("ps -o user= -C dpfwd").split() == ["dpfwd"]
+    status = json.loads(host.check_output("dpfwd status --json"))
+    assert status["info"]["forwarding"] == 1
+    assert [p["name"] for p in status["ports"]] == DATA_NICS
+    assert all(p["link_up"] for p in status["ports"])
+
+
+def test_config_is_checked_before_it_replaces_the_old_one(host):
+    good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
+    result = host.run("printf 'ports: []\\n' > /tmp/bad.yaml && dpfwd config check /tmp/bad.yaml")
+    assert result.rc == 1 and "ports: has 0 ports" in result.stderr
+    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
+
+
+def transfer():
+    server = subprocess.Popen(["ip", "netns", "exec", NS_B, "python3", "-c",
+                               "import socket; s = socket.socket(); "
+                               "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                               "s.bind(('0.0.0.0', 5201)); s.listen(1); s.settimeout(60); print('up', flush=True); "
+                               "c, _ = s.accept(); n = 0\nwhile True:\n    b = c.recv(65536)\n"
+                               "    if not b: break\n    n += len(b)\nprint(n)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "up"
+        subprocess.run(["ip", "netns", "exec", NS_A, "python3", "-c",
+                        "import socket, sys; s = socket.create_connection((sys.argv[1], 5201), timeout=60); "
+                        f"s.sendall(b'x' * {TCP_BYTES}); s.close()", ADDR_B], check=True, timeout=120)
+        out, _ = server.communicate(timeout=60)
+    finally:
+        server.kill()
+    return int(out)
+
+
+def test_traffic_crosses_the_guest_and_stops_with_the_service(host):
+    assert ping().returncode == 0
+    assert transfer() == TCP_BYTES
+    host.run_expect([0], "systemctl stop dpfwd")
+    try:
+        assert ping(2).returncode != 0
+    finally:
+        host.run_expect([0], "systemctl start dpfwd")
+    assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
+
+
+def test_binding_refuses_the_management_nic_and_changes_nothing(host):
+    before = host.check_output("ip -br addr show enp0s2")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         os.path.join(SCENARIO, "refuse_management.yml")],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                 ANSIBLE_ROLES_PATH=os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "roles")))
+    # Messages may be folded over lines: compare with white space squeezed.
+    out = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0
+    assert "(0000:00:02.0) is a management NIC" in out
+    assert "carries the default route" in out and "allow_management: true" in out
+    assert "changed=0" in out
+    assert host.check_output("ip -br addr show enp0s2") == before
+    assert not host.file("/var/lib/dpfwd/nic-binding/0000:00:02.0").exists

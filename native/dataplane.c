@@ -4,12 +4,16 @@
  * leaves a message naming the call, the error and the port in dpfwd_errmsg();
  * only the Python caller decides whether that is fatal.
  */
+/* rte_power_ethdev_pmgmt_queue_enable is experimental in 22.11 and 24.11. */
+#define ALLOW_EXPERIMENTAL_API 1
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_cpuflags.h>
 #include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -17,6 +21,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_power_pmd_mgmt.h>
 #include <rte_version.h>
 
 #include "dpfwd.h"
@@ -250,14 +255,38 @@ int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 					  rte_strerror(-ret), port_id, q);
 	}
 
-	ret = rte_eth_dev_start(port_id);
+	return 0;
+}
+
+/* Returns 1 when promiscuous mode is on; some virtual PMDs have none. */
+int dpfwd_port_start(uint16_t port_id, uint8_t promiscuous)
+{
+	int ret = rte_eth_dev_start(port_id);
+
 	if (ret < 0)
 		return dpfwd_fail(ret, "rte_eth_dev_start: %s (port %u)",
 				  rte_strerror(-ret), port_id);
+	return promiscuous && rte_eth_promiscuous_enable(port_id) == 0;
+}
 
-	/* Some virtual PMDs have no promiscuous mode; the report says so. */
-	if (conf->promiscuous)
-		report->promiscuous = rte_eth_promiscuous_enable(port_id) == 0;
+int dpfwd_idle_monitor_supported(void)
+{
+	struct rte_cpu_intrinsics intr;
+
+	rte_cpu_get_intrinsics_support(&intr);
+	return intr.power_monitor;
+}
+
+/* Must run before the port starts: DPDK wants the queue stopped. */
+int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore)
+{
+	int ret = rte_power_ethdev_pmgmt_queue_enable(lcore, port_id, queue,
+						      RTE_POWER_MGMT_TYPE_MONITOR);
+
+	if (ret < 0)
+		return dpfwd_fail(ret, "rte_power_ethdev_pmgmt_queue_enable: %s (port %u, queue %u); "
+				  "the PMD cannot be monitored: use idle sleep",
+				  rte_strerror(-ret), port_id, queue);
 	return 0;
 }
 

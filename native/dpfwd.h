@@ -28,6 +28,14 @@ enum dpfwd_mode {
 	DPFWD_MODE_MACSWAP = 2
 };
 
+/* What a forwarding lcore does after a run of empty polls. */
+enum dpfwd_idle {
+	DPFWD_IDLE_BUSY = 0,      /* keep polling */
+	DPFWD_IDLE_PAUSE = 1,     /* spin on the pause instruction */
+	DPFWD_IDLE_SLEEP = 2,     /* sleep, longer each time, back at once on traffic */
+	DPFWD_IDLE_MONITOR = 3    /* DPDK power management: wait on the rx ring (CPU + PMD support) */
+};
+
 /* What a port was asked for, and (after setup) what it got. */
 struct dpfwd_port_conf {
 	uint16_t rx_queues;
@@ -57,6 +65,7 @@ struct dpfwd_task {
 
 struct dpfwd_fwd_conf {
 	uint32_t mode;            /* enum dpfwd_mode */
+	uint32_t idle;            /* enum dpfwd_idle */
 	uint16_t burst;           /* packets per rx_burst, 1..512 */
 	uint16_t n_tasks;
 	struct dpfwd_task tasks[64];
@@ -75,6 +84,7 @@ struct dpfwd_counters {
 	uint64_t oversize;        /* the part of tx_dropped too long for the tx port */
 	uint64_t bursts;          /* rx_burst calls that returned packets */
 	uint64_t empty_polls;     /* rx_burst calls that returned nothing */
+	uint64_t idle_ns;         /* lcores only: time spent sleeping or pausing */
 };
 
 /* EAL */
@@ -94,6 +104,9 @@ int dpfwd_port_socket(uint16_t port_id);
 int dpfwd_port_mac(uint16_t port_id, uint8_t *mac);
 int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 		     struct rte_mempool *pool, struct dpfwd_port_report *report);
+int dpfwd_port_start(uint16_t port_id, uint8_t promiscuous);
+int dpfwd_idle_monitor_supported(void);
+int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore);
 int dpfwd_port_close(uint16_t port_id);
 
 /* Mempools */

@@ -21,11 +21,22 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <sys/prctl.h>
 
 #include "dpfwd.h"
 #include "internal.h"
 
 #define MAX_BURST 512
+/* Idle policy: after this many polling rounds with no packet, back off. */
+#define IDLE_AFTER_EMPTY_ROUNDS 256
+#define PAUSE_SPINS 64
+/* Sleeps double from the first to the last while the wire stays quiet; the
+ * last bounds the latency added to the first packet after a quiet spell. */
+#define SLEEP_FIRST_US 1
+#define SLEEP_LAST_US 250
+/* Timer slack for sleeping lcores (ns): the default 50 us would swamp short sleeps. */
+#define SLEEP_TIMER_SLACK_NS 1000
 
 /* cffi cannot read macros in array bounds, so the header spells numbers. */
 static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->tasks) ==
@@ -43,6 +54,9 @@ struct lcore_task {
 
 struct lcore_state {
 	alignas(RTE_CACHE_LINE_SIZE) uint16_t n_tasks;
+	uint32_t empty_rounds;
+	uint32_t sleep_us;
+	uint64_t idle_tsc;
 	struct lcore_task tasks[DPFWD_MAX_TASKS];
 };
 
@@ -50,6 +64,7 @@ struct lcore_state {
  * mode and MACs, by dpfwd_fwd_set_mode: a burst may see a mix). */
 static struct {
 	uint32_t mode;
+	uint32_t idle;
 	uint16_t burst;
 	struct rte_ether_addr dst_mac[DPFWD_MAX_PORTS];
 	struct rte_ether_addr src_mac[DPFWD_MAX_PORTS];
@@ -130,16 +145,48 @@ burst_bytes(struct rte_mbuf **pkts, uint16_t n)
 	return sum;
 }
 
+/* A round found no packet: after enough of them, give the core back for a
+ * while. A round with packets resets the back-off at once. */
+static void
+idle_step(struct lcore_state *ls, uint16_t got, uint32_t idle)
+{
+	uint64_t t0;
+	int i;
+
+	if (got) {
+		ls->empty_rounds = 0;
+		ls->sleep_us = SLEEP_FIRST_US;
+		return;
+	}
+	if (++ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
+		return;
+	t0 = rte_rdtsc();
+	if (idle == DPFWD_IDLE_PAUSE) {
+		for (i = 0; i < PAUSE_SPINS; i++)
+			rte_pause();
+	} else {
+		rte_delay_us_sleep(ls->sleep_us);
+		ls->sleep_us = RTE_MIN(ls->sleep_us * 2, (uint32_t)SLEEP_LAST_US);
+	}
+	ls->idle_tsc += rte_rdtsc() - t0;
+}
+
 static int
 fwd_main(__rte_unused void *arg)
 {
 	struct lcore_state *ls = &lcores[rte_lcore_id()];
 	struct rte_mbuf *pkts[MAX_BURST];
 	const uint16_t burst = fwd.burst;
-	uint16_t i, nb_rx, nb_ok, nb_tx;
+	/* busy and monitor (DPDK waits inside rx_burst) need nothing here */
+	const uint32_t idle = fwd.idle == DPFWD_IDLE_MONITOR ? DPFWD_IDLE_BUSY : fwd.idle;
+	uint16_t i, nb_rx, nb_ok, nb_tx, got;
 	uint64_t bytes;
 
+	if (idle == DPFWD_IDLE_SLEEP)
+		prctl(PR_SET_TIMERSLACK, SLEEP_TIMER_SLACK_NS, 0, 0, 0);
+	ls->sleep_us = SLEEP_FIRST_US;
 	while (likely(!stop_flag)) {
+		got = 0;
 		for (i = 0; i < ls->n_tasks; i++) {
 			struct lcore_task *t = &ls->tasks[i];
 			uint32_t mode = fwd.mode;
@@ -149,6 +196,7 @@ fwd_main(__rte_unused void *arg)
 				t->c.empty_polls++;
 				continue;
 			}
+			got = 1;
 			t->c.bursts++;
 			t->c.rx += nb_rx;
 
@@ -165,6 +213,8 @@ fwd_main(__rte_unused void *arg)
 			}
 			t->c.tx_bytes += bytes;
 		}
+		if (unlikely(idle != DPFWD_IDLE_BUSY))
+			idle_step(ls, got, idle);
 	}
 	return 0;
 }
@@ -200,6 +250,8 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 		return dpfwd_fail(EINVAL, "burst %u is outside 1..%u", conf->burst, MAX_BURST);
 	if (conf->mode > DPFWD_MODE_MACSWAP)
 		return dpfwd_fail(EINVAL, "mode %u is unknown", conf->mode);
+	if (conf->idle > DPFWD_IDLE_MONITOR)
+		return dpfwd_fail(EINVAL, "idle policy %u is unknown", conf->idle);
 	if (conf->n_tasks == 0 || conf->n_tasks > DPFWD_MAX_TASKS)
 		return dpfwd_fail(EINVAL, "%u tasks: need 1..%u", conf->n_tasks, DPFWD_MAX_TASKS);
 	for (i = 0; i < conf->n_tasks; i++) {
@@ -211,6 +263,7 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 	memset(lcores, 0, sizeof(lcores));
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.mode = conf->mode;
+	fwd.idle = conf->idle;
 	fwd.burst = conf->burst;
 	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
 		memcpy(fwd.dst_mac[p].addr_bytes, conf->dst_mac[p], RTE_ETHER_ADDR_LEN);
@@ -362,6 +415,7 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 		add_rx_side(out, &lcores[lcore].tasks[i].c);
 		add_tx_side(out, &lcores[lcore].tasks[i].c);
 	}
+	out->idle_ns = (uint64_t)((double)lcores[lcore].idle_tsc * 1e9 / (double)rte_get_tsc_hz());
 	return 0;
 }
 
@@ -369,6 +423,11 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 int dpfwd_fwd_mode(void)
 {
 	return start_tsc ? (int)fwd.mode : -1;
+}
+
+int dpfwd_fwd_idle(void)
+{
+	return start_tsc ? (int)fwd.idle : -1;
 }
 
 int dpfwd_fwd_peer(uint16_t port)

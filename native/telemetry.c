@@ -37,6 +37,7 @@ static unsigned int n_pools;
 static uint64_t start_tsc;
 
 static const char *const MODE_NAMES[] = {"io", "mac", "macswap"};
+static const char *const IDLE_NAMES[] = {"busy", "pause", "sleep", "monitor"};
 
 static struct rte_tel_data *
 counters_dict(const struct dpfwd_counters *c)
@@ -54,6 +55,7 @@ counters_dict(const struct dpfwd_counters *c)
 	tel_dict_uint(d, "oversize", c->oversize);
 	tel_dict_uint(d, "bursts", c->bursts);
 	tel_dict_uint(d, "empty_polls", c->empty_polls);
+	tel_dict_uint(d, "idle_ns", c->idle_ns);
 	return d;
 }
 
@@ -163,13 +165,14 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	uint64_t heap_total = 0, heap_alloc = 0;
 	char key[RTE_MEMPOOL_NAMESIZE + 8];
 	unsigned int i, socket;
-	int n, mode = dpfwd_fwd_mode();
+	int n, mode = dpfwd_fwd_mode(), idle = dpfwd_fwd_idle();
 
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "version", version);
 	rte_tel_data_add_dict_string(d, "dpdk_version", rte_version());
 	rte_tel_data_add_dict_string(d, "instance", instance);
 	rte_tel_data_add_dict_string(d, "mode", mode >= 0 ? MODE_NAMES[mode] : "stopped");
+	rte_tel_data_add_dict_string(d, "idle", idle >= 0 ? IDLE_NAMES[idle] : "none");
 	tel_dict_uint(d, "uptime_s", (rte_get_tsc_cycles() - start_tsc) / rte_get_tsc_hz());
 	tel_dict_uint(d, "forwarding", dpfwd_fwd_running());
 	lc = rte_tel_data_alloc();

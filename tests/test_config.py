@@ -94,6 +94,8 @@ BAD = [
      "ports[1].tx_queues: 1 is fewer than the rx_queues (2) of its peer ports[0]; set it to 2"),
     (PORTS2 + "forwarding: {mode: fast}",
      "forwarding.mode: 'fast' is not one of: io, mac, macswap"),
+    (PORTS2 + "forwarding: {idle: nap}",
+     "forwarding.idle: 'nap' is not one of: auto, busy, pause, sleep, monitor"),
     (PORTS2 + "forwarding: {burst: 0}",
      "forwarding.burst: 0 is not an integer between 1 and 512"),
     (PORTS2 + "forwarding: {burst: true}",

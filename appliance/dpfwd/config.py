@@ -25,6 +25,7 @@ The schema (every key but ``ports`` has a default)::
     forwarding:
       mode: io                 # io | mac | macswap
       burst: 32
+      idle: auto               # auto | busy | pause | sleep | monitor
     metrics:
       listen: 127.0.0.1:19310  # Prometheus /metrics; absent or null: off
 
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 import yaml
 
 MODES = ("io", "mac", "macswap")
+IDLE_POLICIES = ("auto", "busy", "pause", "sleep", "monitor")
 MEMORY_MODES = ("in-memory", "hugepages", "no-huge")
 MAX_PORTS = 32
 MAX_QUEUES = 16
@@ -115,6 +117,7 @@ class Config:
     pairs: tuple = field(default=())
     mode: str = "io"
     burst: int = 32
+    idle: str = "auto"
     metrics_listen: str = None
 
 
@@ -366,8 +369,9 @@ def validate(data):
     ports = _read_ports(c, top.get("ports"))
     pairs = _read_pairs(c, top.get("pairs"), len(ports))
     _check_pair_queues(c, ports, pairs)
-    fm = c.mapping(top.get("forwarding"), "forwarding", ("mode", "burst"))
+    fm = c.mapping(top.get("forwarding"), "forwarding", ("mode", "burst", "idle"))
     mode = c.choice(fm, "mode", "forwarding", "io", MODES)
+    idle = c.choice(fm, "idle", "forwarding", "auto", IDLE_POLICIES)
     burst = c.integer(fm, "burst", "forwarding", 32, 1, MAX_BURST)
     mm = c.mapping(top.get("metrics"), "metrics", ("listen",))
     listen = mm.get("listen")
@@ -379,7 +383,7 @@ def validate(data):
             listen = None
     if c.errors:
         raise ConfigError(c.errors)
-    return Config(ports=tuple(ports), pairs=tuple(pairs), mode=mode, burst=burst,
+    return Config(ports=tuple(ports), pairs=tuple(pairs), mode=mode, burst=burst, idle=idle,
                   metrics_listen=listen, **eal, **mempool)
 
 

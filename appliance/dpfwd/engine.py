@@ -18,7 +18,10 @@ from .port import Port, device_name, find_port
 log = logging.getLogger("dpfwd")
 
 MODE_CODES = {"io": lib.DPFWD_MODE_IO, "mac": lib.DPFWD_MODE_MAC, "macswap": lib.DPFWD_MODE_MACSWAP}
-COUNTERS = ("rx", "tx", "rx_bytes", "tx_bytes", "tx_dropped", "oversize", "bursts", "empty_polls")
+IDLE_CODES = {"busy": lib.DPFWD_IDLE_BUSY, "pause": lib.DPFWD_IDLE_PAUSE,
+              "sleep": lib.DPFWD_IDLE_SLEEP, "monitor": lib.DPFWD_IDLE_MONITOR}
+COUNTERS = ("rx", "tx", "rx_bytes", "tx_bytes", "tx_dropped", "oversize", "bursts", "empty_polls",
+            "idle_ns")
 # The longest frame a port sends: the MTU plus an Ethernet header and one VLAN tag.
 FRAME_OVER_MTU = 14 + 4
 # af_packet rings: more frames than the PMD default carry TCP far better.
@@ -104,6 +107,19 @@ def live_differences(old, new):
     return out
 
 
+def choose_idle(policy, monitor_supported):
+    """(policy to run, why) for a configured policy on this host; ForwardingError
+    when the host cannot do an explicitly asked one."""
+    if policy == "monitor" and not monitor_supported:
+        raise ForwardingError("forwarding.idle: monitor needs a CPU with power-monitor instructions "
+                              "(UMWAIT or MONITORX), and this one has none; use sleep or auto")
+    if policy != "auto":
+        return policy, "as configured"
+    if monitor_supported:
+        return "monitor", "auto: the CPU can wait on the rx rings (DPDK power management)"
+    return "sleep", "auto: adaptive sleep (this CPU has no power-monitor instructions for DPDK's monitor mode)"
+
+
 def default_dest_mac(index):
     """l2fwd's convention: frames out of port N go to 02:00:00:00:00:N."""
     return f"02:00:00:00:00:{index:02x}"
@@ -128,6 +144,7 @@ class Forwarder:
         self.eal = None
         self.ports = []
         self.pools = {}
+        self.idle = None
 
     def start(self):
         cfg = self.config
@@ -155,11 +172,19 @@ class Forwarder:
             self.pools[socket] = Mempool(f"dpfwd_s{socket}", cfg.mbufs, cfg.cache, socket,
                                          data_room=data_room_for_mtu(max(mtus)))
             check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
-        for i, (port_id, socket, spec) in enumerate(zip(ids, sockets, cfg.ports)):
-            port = Port(port_id, self.pools[socket], spec.setup)
+        self.idle, why = choose_idle(cfg.idle, bool(lib.dpfwd_idle_monitor_supported()))
+        log.info("idle policy %s (%s)", self.idle, why)
+        for port_id, socket, spec in zip(ids, sockets, cfg.ports):
+            self.ports.append(Port(port_id, self.pools[socket], spec.setup, start=False))
+        if self.idle == "monitor":
+            # DPDK takes power management only on stopped queues.
+            for t in self.plan.tasks:
+                check_error(lib.dpfwd_port_power_monitor(self.ports[t.port].id, t.queue, t.lcore),
+                            ForwardingError)
+        for i, port in enumerate(self.ports):
+            port.start()
             for line in port.adjustments:
                 log.warning("ports[%d] (%s): %s", i, port.name, line)
-            self.ports.append(port)
         lib_conf = self._fwd_conf()
         check_error(lib.dpfwd_fwd_start(lib_conf), ForwardingError)
 
@@ -172,6 +197,7 @@ class Forwarder:
         cfg = self.config
         conf = ffi.new("struct dpfwd_fwd_conf *")
         conf.mode = MODE_CODES[cfg.mode]
+        conf.idle = IDLE_CODES[self.idle]
         conf.burst = cfg.burst
         conf.n_tasks = len(self.plan.tasks)
         for i, t in enumerate(self.plan.tasks):
@@ -213,6 +239,7 @@ class Forwarder:
         return {
             "instance": cfg.instance,
             "mode": cfg.mode,
+            "idle": self.idle,
             "elapsed_seconds": round(lib.dpfwd_fwd_seconds(), 6),
             "ports": ports,
             "lcores": [dict(lcore=l, **read_counters(lib.dpfwd_stats_lcore, l)) for l in lcores],

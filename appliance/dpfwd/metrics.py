@@ -55,6 +55,11 @@ class DpfwdCollector:
                 for ident, counters in sorted(rows.items()):
                     family.add_metric([self.instance, str(ident)], counters[key])
                 yield family
+        idle = CounterMetricFamily("dpfwd_lcore_idle_seconds", "Time an lcore slept or paused on a quiet wire",
+                                   labels=["instance", "lcore"])
+        for ident, counters in sorted(stats["lcores"].items()):
+            idle.add_metric([self.instance, str(ident)], counters["idle_ns"] / 1e9)
+        yield idle
         seconds = CounterMetricFamily("dpfwd_forwarding_seconds", "Time spent forwarding",
                                       labels=["instance"])
         seconds.add_metric([self.instance], stats["elapsed_seconds"])

@@ -49,7 +49,7 @@ class Port:
     and turns promiscuous mode on when asked and possible.
     """
 
-    def __init__(self, spec, mempool, config=None):
+    def __init__(self, spec, mempool, config=None, start=True):
         self._eal = require_eal()
         self.config = config or PortConfig()
         self.id = find_port(spec)
@@ -72,9 +72,17 @@ class Port:
         self._eal._open_ports[self.id] = self
         self.rx_descriptors = report.rx_descriptors
         self.tx_descriptors = report.tx_descriptors
-        self.promiscuous = bool(report.promiscuous)
+        self.promiscuous = False
         self.rss = bool(report.rss)
         self.socket = report.socket
+        if start:
+            self.start()
+
+    def start(self):
+        """Start the port (setup leaves it stopped when start=False, for
+        settings DPDK only takes on stopped queues)."""
+        self.promiscuous = bool(check_error(
+            lib.dpfwd_port_start(self.id, int(bool(self.config.promiscuous))), PortError))
 
     @property
     def mac(self):

@@ -7,7 +7,8 @@ import click
 from ..telemetry import NotRunning, Telemetry, read_info, read_ports, read_stats
 from .errors import EXIT_NOT_RUNNING
 
-COUNTER_COLUMNS = ("rx", "tx", "tx_dropped", "oversize", "rx_bytes", "tx_bytes", "bursts", "empty_polls")
+COUNTER_COLUMNS = ("rx", "tx", "tx_dropped", "oversize", "rx_bytes", "tx_bytes", "bursts", "empty_polls",
+                   "idle_ns")
 
 
 class InstanceNotRunning(click.ClickException):
@@ -47,7 +48,8 @@ def status_lines(info, ports, stats):
     pools = ", ".join(f"{name} {p['in_use']}/{p['size']} in use" for name, p in info["mempools"].items())
     lines = [
         f"dpfwd {info['version']} ({info['dpdk_version']}), instance {info['instance']}: "
-        f"{'forwarding' if info['forwarding'] else 'stopped'} in {info['mode']} mode, up {duration(info['uptime_s'])}",
+        f"{'forwarding' if info['forwarding'] else 'stopped'} in {info['mode']} mode, idle policy "
+        f"{info.get('idle', '?')}, up {duration(info['uptime_s'])}",
         f"lcores {', '.join(map(str, info['lcores']))}; mempools: {pools or 'none'}; "
         f"hugepage memory {si(info['hugepage_used_bytes'], 'B')} used of {si(info['hugepage_bytes'], 'B')}",
     ]

@@ -185,6 +185,8 @@ def format_table(snap):
               help="A kernel interface, opened with net_af_packet.")
 @click.option("--mode", type=click.Choice(cfg.MODES), help="Forwarding mode [io].")
 @click.option("--burst", type=click.IntRange(1, cfg.MAX_BURST), help="Packets per rx burst [32].")
+@click.option("--idle", type=click.Choice(cfg.IDLE_POLICIES),
+              help="What forwarding lcores do when the wire is quiet [auto].")
 @click.option("--mtu", type=click.IntRange(68, 9000), help="MTU of every port [1500].")
 @click.option("--lcores", metavar="LIST", help='EAL lcores; the first is the main one ["0-1"].')
 @click.option("--memory", type=click.Choice(cfg.MEMORY_MODES), help="EAL memory mode [in-memory].")
@@ -197,7 +199,7 @@ def format_table(snap):
               help=f"Serve Prometheus /metrics there (e.g. {cfg.DEFAULT_METRICS_LISTEN}).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final counters as one JSON object.")
 @click.pass_context
-def run(ctx, config_path, vdev, pci, interface, mode, burst, mtu, lcores, memory, instance,
+def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, mtu, lcores, memory, instance,
         duration, count, metrics, as_json):
     """Forward packets between port pairs (0<->1, 2<->3, ...) until stopped.
 
@@ -206,7 +208,7 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, mtu, lcores, memory
     SIGHUP re-reads --config: mode and MACs apply live, the rest is reported.
     """
     ports = ports_in_order(ctx.meta.get("raw_args", []))
-    overrides = {("forwarding", "mode"): mode, ("forwarding", "burst"): burst,
+    overrides = {("forwarding", "mode"): mode, ("forwarding", "burst"): burst, ("forwarding", "idle"): idle,
                  ("eal", "lcores"): lcores, ("eal", "memory"): memory,
                  ("eal", "instance"): instance, ("ports", "mtu"): mtu,
                  ("metrics", "listen"): metrics}

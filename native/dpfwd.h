@@ -61,6 +61,9 @@ struct dpfwd_task {
 	uint16_t port;
 	uint16_t queue;
 	uint16_t peer;
+	/* 0 when the port cannot receive frames longer than the peer's max_frame,
+	 * so the per-packet length check can be skipped */
+	uint8_t check_frames;
 };
 
 struct dpfwd_fwd_conf {
@@ -78,7 +81,7 @@ struct dpfwd_fwd_conf {
 struct dpfwd_counters {
 	uint64_t rx;
 	uint64_t tx;
-	uint64_t rx_bytes;
+	uint64_t rx_bytes;        /* ports and queues: the PMD's byte counters */
 	uint64_t tx_bytes;
 	uint64_t tx_dropped;      /* every packet received and not sent */
 	uint64_t oversize;        /* the part of tx_dropped too long for the tx port */

@@ -49,6 +49,7 @@ struct lcore_task {
 	uint16_t port;
 	uint16_t queue;
 	uint16_t peer;
+	uint8_t check_frames;
 	struct dpfwd_counters c;
 };
 
@@ -99,65 +100,39 @@ rewrite_macs(struct rte_mbuf **pkts, uint16_t n, uint32_t mode, uint16_t peer)
 	}
 }
 
-/* Count the burst's bytes, and free frames the peer cannot carry, keeping
- * the rest in order. The common case (nothing to drop) is one branch-free
- * pass over lengths that rx just wrote. */
+/* Free frames the peer cannot carry, keeping the rest in order. The common
+ * case (nothing to drop) is one read-only, branch-free pass over lengths
+ * that rx just wrote. */
 static inline uint16_t
 drop_oversize(struct rte_mbuf **pkts, uint16_t n, uint32_t max_frame,
-	      struct dpfwd_counters *c, uint64_t *bytes)
+	      struct dpfwd_counters *c)
 {
-	uint64_t sum = 0;
 	uint16_t i, kept = 0;
-	uint32_t len, over = 0;
+	uint32_t over = 0;
 
-	for (i = 0; i < n; i++) {
-		len = rte_pktmbuf_pkt_len(pkts[i]);
-		sum += len;
-		over |= len > max_frame;
-	}
-	c->rx_bytes += sum;
-	if (likely(!over)) {
-		*bytes = sum;
+	for (i = 0; i < n; i++)
+		over |= rte_pktmbuf_pkt_len(pkts[i]) > max_frame;
+	if (likely(!over))
 		return n;
-	}
 	for (i = 0; i < n; i++) {
-		len = rte_pktmbuf_pkt_len(pkts[i]);
-		if (len > max_frame) {
+		if (rte_pktmbuf_pkt_len(pkts[i]) > max_frame) {
 			rte_pktmbuf_free(pkts[i]);
 			c->oversize++;
-			sum -= len;
 			continue;
 		}
 		pkts[kept++] = pkts[i];
 	}
-	*bytes = sum;
 	return kept;
 }
 
-static inline uint64_t
-burst_bytes(struct rte_mbuf **pkts, uint16_t n)
-{
-	uint64_t sum = 0;
-	uint16_t i;
-
-	for (i = 0; i < n; i++)
-		sum += rte_pktmbuf_pkt_len(pkts[i]);
-	return sum;
-}
-
 /* A round found no packet: after enough of them, give the core back for a
- * while. A round with packets resets the back-off at once. */
-static void
-idle_step(struct lcore_state *ls, uint16_t got, uint32_t idle)
+ * while. (A round with packets resets the back-off: see the loop.) */
+static __rte_noinline void
+idle_step(struct lcore_state *ls, uint32_t idle)
 {
 	uint64_t t0;
 	int i;
 
-	if (got) {
-		ls->empty_rounds = 0;
-		ls->sleep_us = SLEEP_FIRST_US;
-		return;
-	}
 	if (++ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
 		return;
 	t0 = rte_rdtsc();
@@ -180,7 +155,6 @@ fwd_main(__rte_unused void *arg)
 	/* busy and monitor (DPDK waits inside rx_burst) need nothing here */
 	const uint32_t idle = fwd.idle == DPFWD_IDLE_MONITOR ? DPFWD_IDLE_BUSY : fwd.idle;
 	uint16_t i, nb_rx, nb_ok, nb_tx, got;
-	uint64_t bytes;
 
 	if (idle == DPFWD_IDLE_SLEEP)
 		prctl(PR_SET_TIMERSLACK, SLEEP_TIMER_SLACK_NS, 0, 0, 0);
@@ -200,21 +174,26 @@ fwd_main(__rte_unused void *arg)
 			t->c.bursts++;
 			t->c.rx += nb_rx;
 
-			nb_ok = drop_oversize(pkts, nb_rx, fwd.max_frame[t->peer], &t->c, &bytes);
+			nb_ok = t->check_frames ?
+				drop_oversize(pkts, nb_rx, fwd.max_frame[t->peer], &t->c) : nb_rx;
 			if (mode != DPFWD_MODE_IO)
 				rewrite_macs(pkts, nb_ok, mode, t->peer);
 
 			nb_tx = rte_eth_tx_burst(t->peer, t->queue, pkts, nb_ok);
 			t->c.tx += nb_tx;
 			if (unlikely(nb_tx < nb_rx)) {
-				bytes -= burst_bytes(&pkts[nb_tx], nb_ok - nb_tx);
 				rte_pktmbuf_free_bulk(&pkts[nb_tx], nb_ok - nb_tx);
 				t->c.tx_dropped += nb_rx - nb_tx;
 			}
-			t->c.tx_bytes += bytes;
 		}
-		if (unlikely(idle != DPFWD_IDLE_BUSY))
-			idle_step(ls, got, idle);
+		if (unlikely(idle != DPFWD_IDLE_BUSY)) {
+			if (!got)
+				idle_step(ls, idle);
+			else if (unlikely(ls->empty_rounds != 0)) {
+				ls->empty_rounds = 0;
+				ls->sleep_us = SLEEP_FIRST_US;
+			}
+		}
 	}
 	return 0;
 }
@@ -279,6 +258,7 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 		lt->port = t->port;
 		lt->queue = t->queue;
 		lt->peer = t->peer;
+		lt->check_frames = t->check_frames;
 	}
 
 	/* Warn once, before the loop, about memory across NUMA nodes. */
@@ -351,7 +331,6 @@ static void
 add_rx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
 {
 	sum->rx += c->rx;
-	sum->rx_bytes += c->rx_bytes;
 	sum->bursts += c->bursts;
 	sum->empty_polls += c->empty_polls;
 }
@@ -360,20 +339,31 @@ static void
 add_tx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
 {
 	sum->tx += c->tx;
-	sum->tx_bytes += c->tx_bytes;
 	sum->tx_dropped += c->tx_dropped;
 	sum->oversize += c->oversize;
 }
 
 /* Port and queue views: rx counters where the port is polled, tx counters
- * where it is the peer. UINT16_MAX as the queue means every queue. */
+ * where it is the peer; bytes from the PMD, which counts them anyway (the
+ * loop never reads packet lengths it does not have to). UINT16_MAX as the
+ * queue means every queue. */
 static void
 sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
 {
+	struct rte_eth_stats st;
 	unsigned int l;
 	uint16_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (rte_eth_stats_get(port, &st) == 0) {
+		if (queue == UINT16_MAX) {
+			out->rx_bytes = st.ibytes;
+			out->tx_bytes = st.obytes;
+		} else if (queue < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			out->rx_bytes = st.q_ibytes[queue];
+			out->tx_bytes = st.q_obytes[queue];
+		}
+	}
 	for (l = 0; l < RTE_MAX_LCORE; l++) {
 		for (i = 0; i < lcores[l].n_tasks; i++) {
 			const struct lcore_task *t = &lcores[l].tasks[i];

@@ -13,7 +13,7 @@ def test_vdev_ports_in_memory():
     assert args[:4] == ["--lcores", "0-1", "--file-prefix", "dpfwd"]
     assert "--in-memory" in args and "--no-pci" in args
     assert args[-4:] == ["--vdev", "net_null0", "--vdev", "net_null1,size=128"]
-    assert plan.tasks == (Task(1, 0, 0, 1), Task(1, 1, 0, 0))
+    assert plan.tasks == (Task(1, 0, 0, 1, False), Task(1, 1, 0, 0, False))
 
 
 def test_pci_ports_are_allow_listed_and_memory_modes_map_to_flags():
@@ -42,3 +42,11 @@ def test_work_is_spread_over_worker_lcores():
     plan = plan_of({"eal": {"lcores": "0,2,4"}, "ports": ports})
     assert [(t.lcore, t.port, t.queue, t.peer) for t in plan.tasks] == [
         (2, 0, 0, 1), (4, 0, 1, 1), (2, 1, 0, 0), (4, 1, 1, 0)]
+
+
+def test_frame_length_check_only_where_longer_frames_can_arrive():
+    def checks(ports):
+        return [t.check_frames for t in plan_of({"ports": ports}).tasks]
+    assert checks([{"vdev": "net_null0"}, {"vdev": "net_null1,size=1600"}]) == [False, True]
+    assert checks([{"pci": "03:00.0", "mtu": 9000}, {"pci": "03:00.1"}]) == [True, False]
+    assert checks([{"vdev": "net_pcap0,rx_pcap=a.pcap"}, {"interface": "veth0", "mtu": 9000}]) == [True, True]

@@ -34,6 +34,7 @@ class Task:
     port: int       # config index of the polled port
     queue: int
     peer: int       # config index of the port it sends to
+    check_frames: bool = True   # can the port receive frames too long for the peer?
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,30 @@ def eal_args(config, devices):
     return tuple(args + list(config.eal_args))
 
 
+def rx_frame_bound(port):
+    """The longest frame a port can receive, where that is known: a NIC drops
+    frames over its MTU, net_null makes frames of its size= (64 by default).
+    None for ports that pass on whatever comes (pcap, af_packet, tap, ...)."""
+    if port.pci:
+        return port.setup.mtu + FRAME_OVER_MTU
+    if port.vdev and port.vdev.startswith("net_null"):
+        size = [a.split("=", 1)[1] for a in port.vdev.split(",")[1:] if a.startswith("size=")]
+        return int(size[0]) if size and size[0].isdigit() else 64
+    return None
+
+
+def needs_frame_check(src, dst):
+    bound = rx_frame_bound(src)
+    return bound is None or bound > dst.setup.mtu + FRAME_OVER_MTU
+
+
 def plan_lcores(config):
     """Spread every polled (port, queue) over the worker lcores in turn."""
     workers = parse_lcores(config.lcores)[1:]
     work = [(src, dst, q) for a, b in config.pairs for src, dst in ((a, b), (b, a))
             for q in range(config.ports[src].setup.rx_queues)]
-    return tuple(Task(workers[i % len(workers)], src, q, dst)
+    return tuple(Task(workers[i % len(workers)], src, q, dst,
+                      needs_frame_check(config.ports[src], config.ports[dst]))
                  for i, (src, dst, q) in enumerate(work))
 
 
@@ -201,8 +220,8 @@ class Forwarder:
         conf.burst = cfg.burst
         conf.n_tasks = len(self.plan.tasks)
         for i, t in enumerate(self.plan.tasks):
-            conf.tasks[i] = {"lcore": t.lcore, "port": self.ports[t.port].id,
-                             "queue": t.queue, "peer": self.ports[t.peer].id}
+            conf.tasks[i] = {"lcore": t.lcore, "port": self.ports[t.port].id, "queue": t.queue,
+                             "peer": self.ports[t.peer].id, "check_frames": int(t.check_frames)}
         for i, (port, spec) in enumerate(zip(self.ports, cfg.ports)):
             conf.dst_mac[port.id] = list(_mac_bytes(spec.dest_mac or default_dest_mac(i)))
             conf.max_frame[port.id] = spec.setup.mtu + FRAME_OVER_MTU

@@ -4,7 +4,8 @@
 For each policy (busy, pause, sleep, auto):
   - CPU of the forwarding lcore's thread with no traffic (a net_ring pair that
     nobody feeds), from /proc over --seconds;
-  - Mpps on a net_null pair at full load, as a ratio to busy;
+  - Mpps on a net_null pair at full load (median of --rounds alternating runs),
+    as a ratio to busy;
   - p50/p99 latency of 1000 UDP probes (1 ms apart) across the af_packet bump
     in the wire (see bench_latency.py).
 
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import pathlib
+import statistics
 import sys
 import time
 
@@ -75,12 +77,18 @@ def latency(policy):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     rows = {}
     for policy in POLICIES:
         cpu, idle_s = idle_cpu(policy, args.seconds)
-        rows[policy] = {"cpu": cpu, "idle_s": idle_s, "mpps": loaded_mpps(policy, args.seconds),
-                        "lat": latency(policy)}
+        rows[policy] = {"cpu": cpu, "idle_s": idle_s, "lat": latency(policy), "mpps": []}
+    # Throughput in alternating rounds, so drifts in machine load hit every policy.
+    for _ in range(args.rounds):
+        for policy in POLICIES:
+            rows[policy]["mpps"].append(loaded_mpps(policy, args.seconds))
+    for policy in POLICIES:
+        rows[policy]["mpps"] = statistics.median(rows[policy]["mpps"])
         print(f"{policy}: {rows[policy]}", file=sys.stderr)
     busy = rows["busy"]["mpps"]
     print("| idle policy | CPU, quiet wire | idle counter | Mpps at full load | ratio to busy "

@@ -34,7 +34,7 @@
 /* Sleeps double from the first to the last while the wire stays quiet; the
  * last bounds the latency added to the first packet after a quiet spell. */
 #define SLEEP_FIRST_US 1
-#define SLEEP_LAST_US 250
+#define SLEEP_LAST_US 500
 /* Timer slack for sleeping lcores (ns): the default 50 us would swamp short sleeps. */
 #define SLEEP_TIMER_SLACK_NS 1000
 

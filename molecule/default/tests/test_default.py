@@ -95,17 +95,53 @@ def test_traffic_crosses_the_guest_and_stops_with_the_service(host):
 
 def test_binding_refuses_the_management_nic_and_changes_nothing(host):
     before = host.check_output("ip -br addr show enp0s2")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-         os.path.join(SCENARIO, "refuse_management.yml")],
-        capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                 ANSIBLE_ROLES_PATH=os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "roles")))
-    # Messages may be folded over lines: compare with white space squeezed.
-    out = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).split())
-    assert proc.returncode != 0
+    # Messages may be folded over lines: playbook() squeezes white space.
+    rc, out = playbook(os.path.join(SCENARIO, "refuse_management.yml"))
+    assert rc != 0
     assert "(0000:00:02.0) is a management NIC" in out
     assert "carries the default route" in out and "allow_management: true" in out
     assert "changed=0" in out
     assert host.check_output("ip -br addr show enp0s2") == before
     assert not host.file("/var/lib/dpfwd/nic-binding/0000:00:02.0").exists
+
+
+def playbook(name, *extra):
+    """Run a playbook against the scenario's inventory; (rc, output squeezed)."""
+    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    path = os.path.join(root, "playbooks", name) if not os.path.isabs(name) else name
+    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], path, *extra],
+                          capture_output=True, text=True, timeout=1200,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                                   ANSIBLE_ROLES_PATH=os.path.join(root, "roles")))
+    return proc.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).split())
+
+
+def test_check_mode_on_a_deployed_host_changes_nothing(host):
+    rc, out = playbook("deploy.yml", "--check")
+    assert rc == 0, out[-2000:]
+    assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=0", out), out[-2000:]
+
+
+def test_everything_comes_back_after_a_reboot(host):
+    host.run("systemctl reboot")
+    time.sleep(5)   # let the guest go down before polling for it to come back
+    assert wait_until(lambda: host.run("systemctl is-system-running --wait").stdout.strip()
+                      in ("running", "degraded"), timeout=300)
+    for pci in DATA_NICS:
+        assert wait_until(lambda: host.file(f"/sys/bus/pci/devices/{pci}/driver").linked_to
+                          == "/sys/bus/pci/drivers/vfio-pci", timeout=60)
+    assert int(host.file("/proc/sys/vm/nr_hugepages").content_string) >= 256
+    assert wait_until(lambda: host.run("dpfwd status --json").rc == 0, timeout=120)
+    assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
+
+
+def test_undeploy_restores_drivers_and_releases_hugepages(host):
+    rc, out = playbook("undeploy.yml")
+    assert rc == 0, out[-2000:]
+    assert not host.file("/etc/systemd/system/dpfwd.service").exists
+    assert host.run("systemctl is-active dpfwd").stdout.strip() != "active"
+    for pci in DATA_NICS:
+        assert host.file(f"/sys/bus/pci/devices/{pci}/driver").linked_to == "/sys/bus/pci/drivers/e1000"
+        assert not host.file(f"/etc/driverctl.d/pci-{pci}").exists
+    assert int(host.file("/proc/sys/vm/nr_hugepages").content_string) == 0
+    assert ping(1).returncode != 0

@@ -112,9 +112,9 @@ def test_several_pairs_queues_and_lcores_all_forward(dpdk_host, tmp_path):
                  "--duration", "20")
     assert proc.returncode == 0, proc.stderr
     snap = json.loads(proc.stdout)
-    assert [l["lcore"] for l in snap["lcores"]] == [1, 2]
-    assert all(l["rx"] > 0 for l in snap["lcores"])
-    assert sum(l["rx"] for l in snap["lcores"]) == sum(p["rx"] for p in snap["ports"])
+    assert [lc["lcore"] for lc in snap["lcores"]] == [1, 2]
+    assert all(lc["rx"] > 0 for lc in snap["lcores"])
+    assert sum(lc["rx"] for lc in snap["lcores"]) == sum(p["rx"] for p in snap["ports"])
     for port in snap["ports"]:
         assert [q["queue"] for q in port["queues"]] == [0, 1]
         assert all(q["rx"] > 0 and q["tx"] > 0 for q in port["queues"])

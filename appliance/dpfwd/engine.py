@@ -261,7 +261,7 @@ class Forwarder:
             "idle": self.idle,
             "elapsed_seconds": round(lib.dpfwd_fwd_seconds(), 6),
             "ports": ports,
-            "lcores": [dict(lcore=l, **read_counters(lib.dpfwd_stats_lcore, l)) for l in lcores],
+            "lcores": [dict(lcore=lc, **read_counters(lib.dpfwd_stats_lcore, lc)) for lc in lcores],
         }
 
     def stop(self):

@@ -1,5 +1,5 @@
 """Pools of packet buffers (mbufs)."""
-from ._native import ffi, lib
+from ._native import lib
 from .burst import Burst
 from .eal import eal_alive, require_eal
 from .errors import MempoolError, check_error, check_null

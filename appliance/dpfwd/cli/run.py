@@ -207,7 +207,6 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, mtu, lcores, 
     go to stdout when it stops (--duration, --count, SIGINT or SIGTERM).
     SIGHUP re-reads --config: mode and MACs apply live, the rest is reported.
     """
-    ports = ports_in_order(ctx.meta.get("raw_args", []))
     overrides = {("forwarding", "mode"): mode, ("forwarding", "burst"): burst, ("forwarding", "idle"): idle,
                  ("eal", "lcores"): lcores, ("eal", "memory"): memory,
                  ("eal", "instance"): instance, ("ports", "mtu"): mtu,

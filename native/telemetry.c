@@ -121,8 +121,8 @@ port_dict(uint16_t port)
 		rte_ether_format_addr(macs, sizeof(macs), &mac);
 		rte_tel_data_add_dict_string(d, "mac", macs);
 	}
-	memset(&link, 0, sizeof(link));
-	rte_eth_link_get_nowait(port, &link);
+	if (rte_eth_link_get_nowait(port, &link) != 0)
+		memset(&link, 0, sizeof(link));
 	tel_dict_uint(d, "link_up", link.link_status == RTE_ETH_LINK_UP);
 	tel_dict_uint(d, "link_speed_mbps", link.link_status ? link.link_speed : 0);
 	if (rte_eth_dev_info_get(port, &info) == 0) {

@@ -42,9 +42,20 @@ def read_json(*args):
     return json.loads(proc.stdout)
 
 
+def until_changed(read, key, timeout=10):
+    """Read twice or more until key(reading) grows; the lcore may not have run
+    in between on a busy machine. Bounded by timeout."""
+    first = read()
+    deadline = time.monotonic() + timeout
+    while True:
+        later = read()
+        if key(later) > key(first) or time.monotonic() > deadline:
+            return first, later
+
+
 def test_stats_rise_between_reads_and_match_the_final_counters(running):
-    first = read_json("stats", "--instance", running.instance)
-    second = read_json("stats", "--instance", running.instance)
+    first, second = until_changed(lambda: read_json("stats", "--instance", running.instance),
+                                  lambda s: s["ports"]["0"]["rx"])
     assert second["ports"]["0"]["rx"] > first["ports"]["0"]["rx"] > 0
     assert second["elapsed_seconds"] > first["elapsed_seconds"]
     assert set(second["ports"]["0"]) >= {"rx", "tx", "tx_dropped", "bursts", "empty_polls", "queues"}
@@ -113,8 +124,8 @@ METRICS_PORT = free_port()
 
 @pytest.mark.parametrize("running", [["--metrics", f"127.0.0.1:{METRICS_PORT}"]], indirect=True)
 def test_prometheus_metrics_are_named_typed_and_rising(running):
-    first = scrape(METRICS_PORT)
-    second = scrape(METRICS_PORT)
+    rx = lambda fams: sample(fams, "dpfwd_port_rx_packets", port="0")  # noqa: E731
+    first, second = until_changed(lambda: scrape(METRICS_PORT), rx)
     assert first["dpfwd_port_rx_packets"].type == "counter"
     assert first["dpfwd_mempool_mbufs_in_use"].type == "gauge"
     assert first["dpfwd_port_link_up"].type == "gauge"

@@ -60,6 +60,12 @@ class Dpfwd:
         return self.proc.returncode, out, time.monotonic() - start
 
     def kill(self):
+        """Make sure it is gone: SIGTERM first, so it removes its runtime and
+        hugepage files, SIGKILL if it does not exit in time."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate(timeout=10)
+            self.proc.terminate()
+            try:
+                self.proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.communicate(timeout=10)

@@ -29,6 +29,14 @@ def test_config_check_ok(tmp_path):
     assert (proc.returncode, proc.stdout.strip()) == (0, "ok")
 
 
+def test_config_check_warns_but_passes_a_small_mempool(tmp_path):
+    f = tmp_path / "small.yaml"
+    f.write_text("ports: [{vdev: net_null0, rx_descriptors: 4096}, {vdev: net_null1, rx_descriptors: 4096}]\n")
+    proc = dpfwd("config", "check", str(f))
+    assert (proc.returncode, proc.stdout.strip()) == (0, "ok")
+    assert "warning: mempool.mbufs: 8192 is fewer than the 10816" in proc.stderr
+
+
 def test_config_check_lists_errors_and_exits_1(tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text("ports: [{vdev: net_null0, rx_descriptors: 100}, {vdev: net_null1, mtu: 0}]\n")

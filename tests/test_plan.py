@@ -50,3 +50,14 @@ def test_frame_length_check_only_where_longer_frames_can_arrive():
     assert checks([{"vdev": "net_null0"}, {"vdev": "net_null1,size=1600"}]) == [False, True]
     assert checks([{"pci": "03:00.0", "mtu": 9000}, {"pci": "03:00.1"}]) == [True, False]
     assert checks([{"vdev": "net_pcap0,rx_pcap=a.pcap"}, {"interface": "veth0", "mtu": 9000}]) == [True, True]
+
+
+def test_a_mempool_too_small_for_the_rings_is_a_warning_with_the_size_to_use():
+    ports = [{"vdev": f"net_null{i}", "rx_descriptors": 4096, "tx_descriptors": 4096} for i in range(2)]
+    plan = plan_of({"ports": ports})
+    # rings 4 x 4096 + caches 2 x 256 + 2 tasks x 32 in flight
+    assert plan.warnings == ("mempool.mbufs: 8192 is fewer than the 16960 the rings (16384), lcore caches "
+                             "(512) and bursts in flight (64) can hold; under load rx runs out of mbufs: "
+                             "set it to 16960 or more",)
+    assert plan_of({"ports": ports, "mempool": {"mbufs": 16960}}).warnings == ()
+    assert plan_of({"ports": [{"vdev": "net_null0"}, {"vdev": "net_null1"}]}).warnings == ()

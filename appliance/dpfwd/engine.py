@@ -43,6 +43,7 @@ class Plan:
     eal_args: tuple
     devices: tuple  # per port: the vdev spec or PCI address EAL opens
     tasks: tuple
+    warnings: tuple = ()
 
 
 def port_device(index, port):
@@ -101,9 +102,25 @@ def plan_lcores(config):
                  for i, (src, dst, q) in enumerate(work))
 
 
+def mempool_warnings(config, tasks):
+    """A pool smaller than what the rings, lcore caches and bursts in flight can
+    hold runs dry under load (rx_nombuf): say so, with the size to use."""
+    rings = sum(p.setup.rx_queues * p.setup.rx_descriptors + p.setup.tx_queues * p.setup.tx_descriptors
+                for p in config.ports)
+    caches = len(parse_lcores(config.lcores)) * config.cache
+    in_flight = len(tasks) * config.burst
+    need = rings + caches + in_flight
+    if config.mbufs >= need:
+        return ()
+    return (f"mempool.mbufs: {config.mbufs} is fewer than the {need} the rings ({rings}), lcore caches "
+            f"({caches}) and bursts in flight ({in_flight}) can hold; under load rx runs out of mbufs: "
+            f"set it to {need} or more",)
+
+
 def make_plan(config):
     devices = tuple(port_device(i, p) for i, p in enumerate(config.ports))
-    return Plan(config, eal_args(config, devices), devices, plan_lcores(config))
+    tasks = plan_lcores(config)
+    return Plan(config, eal_args(config, devices), devices, tasks, mempool_warnings(config, tasks))
 
 
 LIVE_FIELDS = {"mode", "ports", "metrics_listen"}
@@ -167,6 +184,8 @@ class Forwarder:
 
     def start(self):
         cfg = self.config
+        for line in self.plan.warnings:
+            log.warning("%s", line)
         self.eal = Eal(self.plan.eal_args, shared=cfg.memory == "hugepages")
         check_error(lib.dpfwd_telemetry_register(cfg.instance.encode(), __version__.encode()))
         if cfg.memory == "hugepages":

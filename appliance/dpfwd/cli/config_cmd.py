@@ -23,6 +23,9 @@ def config():
 @config.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def check(file):
-    """Validate FILE: print 'ok' (exit 0) or every error (exit 1)."""
-    check_file(file)
+    """Validate FILE: print 'ok' (exit 0) or every error (exit 1). Warnings
+    (valid, but likely to hurt) go to stderr and do not change the exit code."""
+    from ..engine import make_plan
+    for line in make_plan(check_file(file)).warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo("ok")

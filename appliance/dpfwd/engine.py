@@ -123,7 +123,7 @@ def make_plan(config):
     return Plan(config, eal_args(config, devices), devices, tasks, mempool_warnings(config, tasks))
 
 
-LIVE_FIELDS = {"mode", "ports", "metrics_listen"}
+LIVE_FIELDS = {"mode", "ports"}
 LIVE_PORT_FIELDS = {"dest_mac"}
 
 
@@ -138,8 +138,6 @@ def live_differences(old, new):
                 and getattr(a, f.name) != getattr(b, f.name)]
         out += [f"ports[{i}].{f.name}" for f in fields(a.setup)
                 if getattr(a.setup, f.name) != getattr(b.setup, f.name)]
-    if old.metrics_listen != new.metrics_listen:
-        out.append("metrics_listen")
     return out
 
 

@@ -35,21 +35,18 @@ def check_instance(instance):
 
 def capture_to(writer, cap, count, duration, stop):
     """Drain the capture ring into writer until count packets, duration or stop."""
-    pkts = ffi.new("struct rte_mbuf *[]", READ_BURST)
     written, deadline = 0, (time.monotonic() + duration) if duration else None
     while written < count and not stop.is_set():
         if deadline is not None and time.monotonic() >= deadline:
             break
-        n = lib.dpfwd_capture_read(cap, pkts, min(READ_BURST, count - written))
-        if n == 0:
-            stop.wait(IDLE_WAIT)
-            continue
-        burst = Burst(pkts, n, READ_BURST)
-        for i in range(n):
-            writer.write(burst[i], orig_len=burst.packet_length(i))
-        written += n
-        burst.free()
-        pkts = ffi.new("struct rte_mbuf *[]", READ_BURST)
+        with Burst.empty(READ_BURST) as burst:
+            burst._n = lib.dpfwd_capture_read(cap, burst._pkts, min(READ_BURST, count - written))
+            if burst._n == 0:
+                stop.wait(IDLE_WAIT)
+                continue
+            for i in range(len(burst)):
+                writer.write(burst[i], orig_len=burst.packet_length(i))
+            written += len(burst)
     return written
 
 

@@ -1,5 +1,6 @@
 """Start `dpfwd run` as a child process and wait, bounded, until it forwards."""
 import os
+import shlex
 import select
 import subprocess
 import sys
@@ -9,6 +10,10 @@ READY = "dpfwd: INFO: forwarding in"
 
 
 def dpfwd_command():
+    """How tests start dpfwd: DPFWD_COMMAND when set (e.g. a `docker run ...` of
+    the runtime image), else the dpfwd next to this Python."""
+    if os.environ.get("DPFWD_COMMAND"):
+        return shlex.split(os.environ["DPFWD_COMMAND"])
     exe = os.path.join(os.path.dirname(sys.executable), "dpfwd")
     return [exe] if os.path.exists(exe) else [sys.executable, "-m", "dpfwd"]
 

@@ -16,7 +16,7 @@ echo "setup: Debian $(cat /etc/debian_version)"
 export DEBIAN_FRONTEND=noninteractive
 need=(dpdk dpdk-dev libdpdk-dev pkg-config gcc python3-dev python3-venv
       iproute2 iputils-ping ethtool
-      qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client)
+      qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client docker.io)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,11 @@ echo "== lint"
 yamllint .
 ansible-lint --offline -q
 
+echo "== packaging (Dockerfile, both DPDK versions)"
+start=$(date +%s)
+./scripts/check-packaging.sh
+echo "packaging: $(( $(date +%s) - start )) s"
+
 if [ "${DPFWD_SKIP_VM:-0}" != 1 ]; then
   echo "== molecule (roles in a QEMU guest)"
   start=$(date +%s)

@@ -27,6 +27,24 @@ def wait_until(check, timeout):
     return False
 
 
+def reachable(host, command):
+    """The command's result, or None while ssh cannot reach the guest (it is rebooting)."""
+    try:
+        return host.run(command)
+    except RuntimeError:   # testinfra raises on ssh's own exit status 255
+        return None
+
+
+def boot_id(host):
+    result = reachable(host, "cat /proc/sys/kernel/random/boot_id")
+    return result.stdout.strip() if result is not None and result.rc == 0 else None
+
+
+def system_state(host):
+    result = reachable(host, "systemctl is-system-running --wait")
+    return result.stdout.strip() if result is not None else None
+
+
 def test_hugepages_are_reserved(host):
     assert int(host.file("/proc/sys/vm/nr_hugepages").content_string) >= 256
     assert host.file("/etc/sysctl.d/80-dpfwd-hugepages.conf").contains("vm.nr_hugepages = 256")
@@ -123,10 +141,11 @@ def test_check_mode_on_a_deployed_host_changes_nothing(host):
 
 
 def test_everything_comes_back_after_a_reboot(host):
-    host.run("systemctl reboot")
-    time.sleep(5)   # let the guest go down before polling for it to come back
-    assert wait_until(lambda: host.run("systemctl is-system-running --wait").stdout.strip()
-                      in ("running", "degraded"), timeout=300)
+    old_boot = boot_id(host)
+    reachable(host, "systemctl reboot")
+    # The new boot id is what tells "back up" from "not gone down yet".
+    assert wait_until(lambda: boot_id(host) not in (None, old_boot), timeout=300)
+    assert wait_until(lambda: system_state(host) in ("running", "degraded"), timeout=300)
     for pci in DATA_NICS:
         assert wait_until(lambda: host.file(f"/sys/bus/pci/devices/{pci}/driver").linked_to
                           == "/sys/bus/pci/drivers/vfio-pci", timeout=60)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# wheelhouse.sh RELEASE: fill .wheelhouse/RELEASE with the wheels a Docker build
+# for that Debian release needs (dpfwd's dependencies and its build tools),
+# downloaded on this host, so the build itself needs no network: the lab's
+# dockerd runs in a network namespace of its own, with no way out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RELEASE=${1:?usage: wheelhouse.sh bookworm|trixie}
+case "$RELEASE" in
+  bookworm) py=3.11 ;;
+  trixie) py=3.13 ;;
+  *) echo "wheelhouse.sh: unknown release $RELEASE (bookworm or trixie)" >&2; exit 2 ;;
+esac
+PY=${PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+mapfile -t deps < <("$PY" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
+"$PY" -m pip download -q --disable-pip-version-check --dest ".wheelhouse/$RELEASE" \
+  --only-binary=:all: --python-version "$py" --implementation cp \
+  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+  "setuptools>=77" wheel "cffi>=1.15" build "${deps[@]}"
+echo ".wheelhouse/$RELEASE"

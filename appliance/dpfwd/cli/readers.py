@@ -1,4 +1,5 @@
 """dpfwd status / stats / ports: read a running instance through telemetry."""
+import itertools
 import json
 import time
 
@@ -130,11 +131,11 @@ def watch_table(instance, cur, rate):
     return table
 
 
-def watch(tm, interval):
+def watch(tm, interval, count):
     from rich.live import Live
     prev = read_stats(tm)
     with Live(watch_table(tm.instance, prev, {}), auto_refresh=False) as live:
-        while True:
+        for _ in itertools.count() if count is None else range(count):
             time.sleep(interval)   # the refresh period of a display, not a synchronisation
             cur = read_stats(tm)
             live.update(watch_table(tm.instance, cur, rates(prev, cur)), refresh=True)
@@ -146,13 +147,15 @@ def watch(tm, interval):
 @click.option("--watch", "watching", is_flag=True, help="A live table of rates, refreshed in place.")
 @click.option("--interval", type=click.FloatRange(0.1, 3600), default=1.0, show_default=True,
               metavar="S", help="Refresh period of --watch.")
-def stats(instance, as_json, watching, interval):
+@click.option("--count", type=click.IntRange(min=1), metavar="N",
+              help="With --watch: stop after N refreshes [until Ctrl-C].")
+def stats(instance, as_json, watching, interval, count):
     """Counters per port and lcore; with --watch, live pps, bit/s and drops."""
     with connect(instance) as tm:
         try:
             if watching:
                 try:
-                    watch(tm, interval)
+                    watch(tm, interval, count)
                 except KeyboardInterrupt:
                     return
             current = read_stats(tm)

@@ -35,7 +35,7 @@ def test_good_config_loads_with_values_and_defaults():
 def test_minimal_config_pairs_ports_in_order():
     c = cfg.validate({"ports": [{"vdev": f"net_null{i}"} for i in range(4)]})
     assert c.pairs == ((0, 1), (2, 3))
-    assert (c.lcores, c.memory, c.mbufs, c.cache) == ("0-1", "in-memory", 8192, 256)
+    assert (c.lcores, c.memory, c.mbufs, c.cache) == (None, "in-memory", 8192, 256)   # lcores: placed at plan time
 
 
 def test_short_pci_address_gets_its_domain():

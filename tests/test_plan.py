@@ -1,4 +1,9 @@
-"""Config -> plan is pure: EAL arguments, devices and lcore work, without DPDK."""
+"""Config -> plan: EAL arguments, devices and lcore work, without DPDK; the host
+(its NUMA layout) is an argument, a captured tree in the placement tests."""
+import pathlib
+
+import pytest
+
 from dpfwd import config as cfg
 from dpfwd.engine import Task, make_plan
 
@@ -61,3 +66,44 @@ def test_a_mempool_too_small_for_the_rings_is_a_warning_with_the_size_to_use():
                              "set it to 16960 or more",)
     assert plan_of({"ports": ports, "mempool": {"mbufs": 16960}}).warnings == ()
     assert plan_of({"ports": [{"vdev": "net_null0"}, {"vdev": "net_null1"}]}).warnings == ()
+
+
+# -- placement, on a tree captured in the lab's guest, given two NUMA nodes -----
+
+def two_node_guest(tmp_path, nic_node):
+    import shutil
+    from dpfwd.host import Host
+    root = tmp_path / "guest"
+    shutil.copytree(pathlib.Path(__file__).parent / "fixtures/hosts/guest", root, symlinks=True)
+    (root / "sys/devices/system/cpu/online").write_text("0-3\n")
+    nodes = root / "sys/devices/system/node"
+    (nodes / "node0/cpulist").write_text("0-1\n")
+    (nodes / "node1").mkdir()
+    (nodes / "node1/cpulist").write_text("2-3\n")
+    for nic in ("0000:00:03.0", "0000:00:04.0"):
+        (root / f"sys/bus/pci/devices/{nic}/numa_node").write_text(f"{nic_node}\n")
+    return Host(str(root))
+
+
+PCI_PORTS = [{"pci": "0000:00:03.0"}, {"pci": "0000:00:04.0"}]
+
+
+@pytest.mark.parametrize("nic_node, lcores", [(1, "2-3"), (0, "0-1")])
+def test_unpinned_lcores_go_to_the_nics_node(tmp_path, nic_node, lcores):
+    plan = make_plan(cfg.validate({"ports": PCI_PORTS}), two_node_guest(tmp_path, nic_node))
+    assert plan.config.lcores == lcores and list(plan.eal_args[:2]) == ["--lcores", lcores]
+    assert not plan.warnings
+
+
+def test_pinned_lcores_on_the_other_node_are_warned_about_with_the_cpus_to_use(tmp_path):
+    plan = make_plan(cfg.validate({"ports": PCI_PORTS, "eal": {"lcores": "0-1"}}), two_node_guest(tmp_path, 1))
+    assert plan.config.lcores == "0-1"
+    assert plan.warnings == tuple(
+        f"ports[{i}] ({pci}) is on NUMA node 1 but lcore 1 (CPU 1) polling it is on node 0; "
+        "set eal.lcores to CPUs of node 1 (2,3)" for i, pci in enumerate(["0000:00:03.0", "0000:00:04.0"]))
+
+
+def test_virtual_ports_take_the_first_two_online_cpus(tmp_path):
+    host = two_node_guest(tmp_path, 1)
+    plan = make_plan(cfg.validate({"ports": [{"vdev": "net_null0"}, {"vdev": "net_null1"}]}), host)
+    assert plan.config.lcores == "0-1"

@@ -5,7 +5,8 @@ The schema (every key but ``ports`` has a default)::
     eal:
       instance: dpfwd          # EAL file prefix; tells instances apart
       lcores: "0-1"            # first is the main lcore, the rest forward;
-                               # "0,1,2@1" runs lcore 2 on CPU 1 too
+                               # "0,1,2@1" runs lcore 2 on CPU 1 too. Unset:
+                               # two CPUs of the ports' NUMA node
       memory: in-memory        # in-memory | hugepages (shared: live capture) | no-huge
       memory_mb: 512           # only for no-huge: memory EAL allocates
       args: []                 # extra EAL arguments, passed as they are
@@ -108,7 +109,7 @@ class PortSpec:
 class Config:
     ports: tuple
     instance: str = "dpfwd"
-    lcores: str = "0-1"
+    lcores: str = None      # None: dpfwd run places them (engine.place_lcores)
     memory: str = "in-memory"
     memory_mb: int = 512
     eal_args: tuple = ()
@@ -147,6 +148,23 @@ def parse_lcores(text):
     if len(set(out)) != len(out):
         raise ValueError(text)
     return out
+
+
+def lcore_cpus(text):
+    """'0-1,2@3' -> {0: 0, 1: 1, 2: 3}: the CPU each lcore runs on."""
+    cpus = {}
+    for part in str(text).replace(" ", "").split(","):
+        lcores, _, cpu = part.partition("@")
+        lo, _, hi = lcores.partition("-")
+        for lcore in range(int(lo), int(hi or lo) + 1):
+            cpus[lcore] = int(cpu) if cpu else lcore
+    return cpus
+
+
+def full_pci(address):
+    """'03:00.0' -> '0000:03:00.0', the form sysfs names devices by."""
+    address = address.lower()
+    return address if address.count(":") == 2 else "0000:" + address
 
 
 class _Checker:
@@ -235,13 +253,17 @@ def _read_eal(c, raw):
         "memory": c.choice(m, "memory", "eal", "in-memory", MEMORY_MODES),
         "memory_mb": c.integer(m, "memory_mb", "eal", 512, 64, 1 << 20),
     }
-    lcores = m.get("lcores", "0-1")
+    lcores = m.get("lcores")
     try:
+        if lcores is None:
+            raise LookupError   # unpinned: placed by the engine on the ports' NUMA node
         cores = parse_lcores(lcores)
         if len(cores) < 2:
             c.error("eal.lcores", f"{_show(lcores)} has one lcore; list two or more "
                     "(the first is the main lcore, the others forward), e.g. \"0-1\"")
         out["lcores"] = str(lcores).replace(" ", "")
+    except LookupError:
+        pass
     except ValueError:
         c.error("eal.lcores", f"{_show(lcores)} is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\"")
     args = m.get("args", [])

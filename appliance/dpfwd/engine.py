@@ -5,13 +5,14 @@ and which lcore polls which (port, queue). ``Forwarder`` carries a plan out
 with the Python API (Eal, Mempool, Port) and the C forwarding loop.
 """
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from . import __version__
 from ._native import ffi, lib
-from .config import parse_lcores
+from .config import full_pci, lcore_cpus, parse_lcores
 from .eal import Eal
 from .errors import ForwardingError, PortError, check_error
+from .host import Host
 from .mempool import Mempool, data_room_for_mtu
 from .port import Port, device_name, find_port
 
@@ -117,10 +118,53 @@ def mempool_warnings(config, tasks):
             f"set it to {need} or more",)
 
 
-def make_plan(config):
+def port_nodes(config, host):
+    """NUMA node of each PCI port the host can tell (None for the others)."""
+    nics = [host.pci_nic(full_pci(p.pci)) if p.pci else None for p in config.ports]
+    return [n.numa_node if n is not None and n.numa_node >= 0 else None for n in nics]
+
+
+def place_lcores(config, host):
+    """Unpinned lcores: the main one and a forwarding one on the NUMA node most
+    PCI ports sit on (any node when none says), so the lcore, its port and
+    the port's mempool share a node."""
+    nodes = [n for n in port_nodes(config, host) if n is not None]
+    online = host.online_cpus() or [0]
+    node = max(set(nodes), key=nodes.count) if nodes else None
+    local = [c for c in host.node_cpus().get(node, []) if c in online]
+    cpus = local if len(local) >= 2 else sorted(online, key=lambda c: c not in local)
+    if len(cpus) < 2:
+        return f"0,1@{cpus[0]}"   # one CPU: both lcores share it
+    return f"{cpus[0]}-{cpus[1]}" if cpus[1] == cpus[0] + 1 else f"{cpus[0]},{cpus[1]}"
+
+
+def numa_mismatches(config, tasks, host):
+    """(problem, fix) for each port polled from another NUMA node than its own."""
+    cpus, nodes, seen, out = lcore_cpus(config.lcores), port_nodes(config, host), set(), []
+    for task in tasks:
+        node, cpu = nodes[task.port], cpus[task.lcore]
+        cpu_node = host.cpu_node(cpu)
+        if node is None or cpu_node in (None, node) or (task.port, task.lcore) in seen:
+            continue
+        seen.add((task.port, task.lcore))
+        local = ",".join(map(str, host.node_cpus().get(node, [])))
+        out.append((f"ports[{task.port}] ({config.ports[task.port].pci}) is on NUMA node {node} but "
+                    f"lcore {task.lcore} (CPU {cpu}) polling it is on node {cpu_node}",
+                    f"set eal.lcores to CPUs of node {node} ({local})"))
+    return out
+
+
+def make_plan(config, host=None):
+    """The plan for a validated config; host (default: this one) places
+    unpinned lcores and checks pinned ones against the ports' NUMA nodes."""
+    host = host or Host()
+    if config.lcores is None:
+        config = replace(config, lcores=place_lcores(config, host))
     devices = tuple(port_device(i, p) for i, p in enumerate(config.ports))
     tasks = plan_lcores(config)
-    return Plan(config, eal_args(config, devices), devices, tasks, mempool_warnings(config, tasks))
+    warnings = mempool_warnings(config, tasks) + tuple(
+        f"{problem}; {fix}" for problem, fix in numa_mismatches(config, tasks, host))
+    return Plan(config, eal_args(config, devices), devices, tasks, warnings)
 
 
 LIVE_FIELDS = {"mode", "ports"}

@@ -8,6 +8,8 @@ Exit codes, the same for every command:
     3  the config file cannot be read
     4  the data plane failed: EAL, mempool, port or lcore setup
     5  status/stats/ports/capture: no such instance is running
+
+except doctor, whose code is its verdict: 0 all ok, 1 warnings, 2 failures.
 """
 import logging
 
@@ -16,6 +18,7 @@ import click
 from .. import __version__
 from .capture import capture
 from .config_cmd import config
+from .doctor_cmd import doctor_command
 from .readers import ports, stats, status
 from .run import run
 
@@ -33,3 +36,4 @@ def main(ctx, verbose):
 
 for command in (run, config, status, stats, ports, capture):
     main.add_command(command)
+main.add_command(doctor_command, name="doctor")

@@ -74,6 +74,14 @@ def test_service_is_active_unprivileged_and_healthy(host):
     assert all(p["link_up"] for p in status["ports"])
 
 
+def test_doctor_finds_the_deployed_guest_ready(host):
+    result = host.run("dpfwd doctor --json --config /etc/dpfwd/dpfwd.yaml")
+    report = json.loads(result.stdout)
+    assert (result.rc, report["status"]) == (0, "ok"), [c for c in report["checks"] if c["status"] != "ok"]
+    ports = [c for c in report["checks"] if c["check"].startswith("ports[")]
+    assert len(ports) == 2 and all("vfio-pci" in c["message"] and "link up" in c["message"] for c in ports)
+
+
 def test_config_is_checked_before_it_replaces_the_old_one(host):
     good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
     result = host.run("printf 'ports: []\\n' > /tmp/bad.yaml && dpfwd config check /tmp/bad.yaml")

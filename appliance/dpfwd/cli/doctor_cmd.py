@@ -1,0 +1,53 @@
+"""dpfwd doctor: check the host (and a config) before forwarding."""
+import json
+import os
+import sys
+
+import click
+
+from .. import config as cfg
+from .. import doctor
+from ..host import Host
+
+
+def load_config(path):
+    """(Config or None, findings about the config file)."""
+    if not path:
+        return None, []
+    try:
+        return cfg.load(path), [doctor.Finding("config", doctor.OK, f"{path} is valid")]
+    except cfg.ConfigUnreadable as exc:
+        return None, [doctor.Finding("config", doctor.FAIL, str(exc), "give a readable file to --config")]
+    except cfg.ConfigError as exc:
+        return None, [doctor.Finding("config", doctor.FAIL, "; ".join(exc.errors),
+                                     f"dpfwd config check {path} shows each error")]
+
+
+@click.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also check what this config needs: its NICs, memory and lcores.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: status and every check.")
+@click.option("--clean", is_flag=True,
+              help="First remove DPDK hugepage files and runtime directories whose process is gone.")
+@click.option("--root", default="/", show_default=True, type=click.Path(file_okay=False, exists=True),
+              help="Read /sys and /proc under this directory (a tree captured from another host).")
+def doctor_command(config_path, as_json, clean, root):
+    """Check this host is ready to forward: hugepages, hugetlbfs, stale DPDK
+    files, IOMMU, vfio, each configured NIC, NUMA placement, memlock, DPDK.
+    Read-only unless --clean. Exit 0 all ok, 1 warnings, 2 failures."""
+    host = Host(root)
+    removed = doctor.clean(host) if clean else []
+    config, findings = load_config(config_path)
+    live = root == "/"
+    connection = os.environ.get("SSH_CONNECTION", "").split()
+    findings += doctor.examine(host, config, connection_ip=connection[2] if len(connection) > 2 else "",
+                               euid=os.geteuid(),
+                               links=doctor.link_states(config) if live and config is not None else {})
+    if as_json:
+        click.echo(json.dumps(dict(doctor.as_dict(findings), removed=removed), indent=2))
+    else:
+        for path in removed:
+            click.echo(f"removed {path}")
+        for finding in findings:
+            click.echo(finding.line())
+    sys.exit(doctor.SEVERITY[doctor.worst(findings)])

@@ -1,0 +1,332 @@
+"""dpfwd doctor: is this host ready to forward, and if not, what to do.
+
+Each check reads the host through a Host (so tests point it at fixture trees)
+and returns Findings: ok, warn or fail, each with a one-line fix. Nothing
+here changes the host except clean(), which removes DPDK files no live
+process uses.
+"""
+import os
+import shutil
+from dataclasses import asdict, dataclass, replace
+
+from .config import full_pci, lcore_cpus
+from .engine import numa_mismatches, place_lcores, plan_lcores, port_nodes
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+SEVERITY = {OK: 0, WARN: 1, FAIL: 2}
+RUNTIME_BASES = ("/var/run/dpdk", "/run/dpfwd/dpdk")
+SUPPORTED_DPDK = ("22.11", "24.11")
+# What EAL itself takes besides the mempools (rings, descriptors, heaps): a
+# generous round figure, so the estimate errs towards asking for more.
+EAL_OVERHEAD = 64 << 20
+MBUF_OVERHEAD = 128 + 64 + 128   # struct rte_mbuf, mempool object header, headroom
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str
+    message: str
+    fix: str = ""
+
+    def line(self):
+        return f"{self.status:<5} {self.check}: {self.message}" + (f"; fix: {self.fix}" if self.fix else "")
+
+
+def worst(findings):
+    return max((f.status for f in findings), key=SEVERITY.get, default=OK)
+
+
+def as_dict(findings):
+    return {"status": worst(findings), "checks": [asdict(f) for f in findings]}
+
+
+# -- DPDK's own files ---------------------------------------------------------
+
+def stale_files(host):
+    """DPDK hugepage files and runtime directories that no live process uses
+    (their owner is gone), as logical paths (under /, not under host.root)."""
+    in_use = host.files_in_use()
+    sockets = {line.split()[-1] for line in host.read("proc/net/unix").splitlines()[1:]
+               if line.split()[-1].startswith("/")}
+    stale = []
+    for mnt in host.hugetlbfs_mounts():
+        for name in host.listdir(mnt.lstrip("/")):
+            path = os.path.join(mnt, name)
+            if "map_" in name and path not in in_use:
+                stale.append(path)
+    for base in RUNTIME_BASES:
+        for prefix in host.listdir(base.lstrip("/")):
+            rdir = os.path.join(base, prefix)
+            files = [os.path.join(rdir, f) for f in host.listdir(rdir.lstrip("/"))]
+            if os.path.isdir(host.path(rdir.lstrip("/"))) and \
+                    not any(f in in_use or f in sockets for f in files):
+                stale.append(rdir)
+    return stale
+
+
+def clean(host):
+    """Remove the stale files; returns what was removed."""
+    removed = []
+    for path in stale_files(host):
+        real = host.path(path.lstrip("/"))
+        if os.path.isdir(real):
+            shutil.rmtree(real, ignore_errors=True)
+        else:
+            try:
+                os.unlink(real)
+            except OSError:
+                continue
+        removed.append(path)
+    return removed
+
+
+def instance_running(host, instance):
+    """An instance runs when its telemetry socket is bound by a live process."""
+    sockets = host.read("proc/net/unix")
+    return any(f"{base}/{instance}/dpdk_telemetry" in sockets for base in RUNTIME_BASES)
+
+
+# -- checks ---------------------------------------------------------------------
+
+def mempool_bytes(config):
+    from ._native import lib
+    per_mbuf = max(lib.dpfwd_pool_data_room(p.setup.mtu) for p in config.ports) + MBUF_OVERHEAD
+    return config.mbufs * per_mbuf
+
+
+def check_hugepages(host, config, nodes_needed):
+    sizes = [s for s in host.hugepage_sizes() if s.total or s.free]
+    out = []
+    if config is not None and config.memory == "no-huge":
+        return [Finding("hugepages", OK, "not needed: the config runs EAL with --no-huge")]
+    if not sizes:
+        return [Finding("hugepages", FAIL, "none reserved",
+                        "echo 512 > /proc/sys/vm/nr_hugepages, and keep it with the hugepages role")]
+    for s in sizes:
+        per_node = ", ".join(f"node {n}: {t} total, {f} free" for n, (t, f) in sorted(s.nodes.items()))
+        out.append(Finding(f"hugepages {s.kb // 1024} MB" if s.kb < 1 << 20 else f"hugepages {s.kb >> 20} GB",
+                           OK, f"{s.total} total, {s.free} free" + (f" ({per_node})" if len(s.nodes) > 1 else "")))
+    if config is None:
+        return out
+    if instance_running(host, config.instance):
+        out.append(Finding("hugepages for the config", OK,
+                           f"instance {config.instance} is running and holds its memory"))
+        return out
+    per_pool = mempool_bytes(config)
+    need = per_pool * max(len(nodes_needed), 1) + EAL_OVERHEAD
+    free = sum(s.free * s.kb * 1024 for s in sizes)
+    mb = lambda b: f"{-(-b // (1 << 20))} MB"   # noqa: E731 (rounded up)
+    if free < need:
+        pages = -(-need // (2 << 20))
+        out.append(Finding("hugepages for the config", FAIL,
+                           f"the config needs about {mb(need)} ({config.mbufs} mbufs per pool, "
+                           f"{max(len(nodes_needed), 1)} pool(s)), {mb(free)} is free",
+                           f"reserve at least {pages} pages of 2 MB (echo {pages} > /proc/sys/vm/nr_hugepages); "
+                           "if the kernel gives fewer, memory is fragmented: reserve them at boot "
+                           f"(hugepages={pages} on the kernel command line)"))
+        return out
+    for node in nodes_needed:
+        node_free = sum(s.nodes.get(node, (0, 0))[1] * s.kb * 1024 for s in sizes)
+        if len(host.numa_nodes()) > 1 and node_free < per_pool:
+            out.append(Finding("hugepages for the config", WARN,
+                               f"NUMA node {node} has {mb(node_free)} free, its ports' pool needs about "
+                               f"{mb(per_pool)}; DPDK would take remote memory",
+                               f"reserve pages on node {node}: "
+                               f"/sys/devices/system/node/node{node}/hugepages/hugepages-2048kB/nr_hugepages"))
+            return out
+    out.append(Finding("hugepages for the config", OK, f"needs about {mb(need)}, {mb(free)} free"))
+    return out
+
+
+def check_mounts(host, config):
+    mounts = host.hugetlbfs_mounts()
+    if not mounts:
+        status = OK if config is not None and config.memory == "no-huge" else FAIL
+        return [Finding("hugetlbfs", status, "no hugetlbfs mounted",
+                        "" if status == OK else "mount -t hugetlbfs nodev /dev/hugepages (the hugepages role persists it)")]
+    sizes = {s.kb for s in host.hugepage_sizes() if s.total}
+    out = [Finding("hugetlbfs", OK, ", ".join(f"{m} ({kb // 1024} MB pages)" for m, kb in sorted(mounts.items())))]
+    for kb in sorted(sizes - set(mounts.values())):
+        out.append(Finding("hugetlbfs", WARN, f"{kb // 1024} MB pages are reserved but no hugetlbfs "
+                           "of that size is mounted, so DPDK cannot use them",
+                           f"mount -t hugetlbfs -o pagesize={kb // 1024}M nodev /dev/hugepages-{kb // 1024}M"))
+    return out
+
+
+def check_stale(host):
+    stale = stale_files(host)
+    if not stale:
+        return [Finding("stale DPDK files", OK, "none")]
+    pages = [p for p in stale if not p.startswith(RUNTIME_BASES)]
+    dirs = [p for p in stale if p.startswith(RUNTIME_BASES)]
+    parts = ([f"{len(pages)} hugepage files (they hold their pages)"] if pages else []) + \
+            ([f"{len(dirs)} runtime directories"] if dirs else [])
+    shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+    return [Finding("stale DPDK files", WARN, f"{' and '.join(parts)} left by processes that are gone: "
+                    f"{shown}", "dpfwd doctor --clean")]
+
+
+def check_iommu(host, needs_vfio):
+    groups = host.iommu_groups()
+    if groups:
+        return [Finding("iommu", OK, f"on ({len(groups)} groups)")]
+    amd = host.cpu_vendor() == "AuthenticAMD"
+    args = "amd_iommu=on iommu=pt" if amd else "intel_iommu=on iommu=pt"
+    if any(a in host.cmdline().split() for a in ("intel_iommu=on", "amd_iommu=on")):
+        fix = f"the kernel was booted with {args.split()[0]}: enable {'AMD-Vi' if amd else 'VT-d'} in the firmware"
+    else:
+        fix = (f"add {args} to GRUB_CMDLINE_LINUX in /etc/default/grub, update-grub, reboot; "
+               f"and enable {'AMD-Vi' if amd else 'VT-d'} in the firmware")
+    if needs_vfio is False:
+        return [Finding("iommu", OK, "off; this config uses no PCI NICs, so it needs none")]
+    return [Finding("iommu", FAIL if needs_vfio else WARN,
+                    "off (no IOMMU groups): vfio-pci cannot take NICs", fix)]
+
+
+def check_vfio(host, needs_vfio):
+    missing = [m for m in ("vfio", "vfio_iommu_type1", "vfio_pci") if not host.module_loaded(m)]
+    if not missing:
+        return [Finding("vfio", OK, "vfio, vfio_iommu_type1 and vfio_pci loaded")]
+    if needs_vfio is False:
+        return [Finding("vfio", OK, "not loaded; this config uses no PCI NICs, so it needs none")]
+    return [Finding("vfio", FAIL if needs_vfio else WARN, f"{', '.join(missing)} not loaded",
+                    "modprobe vfio-pci; keep it with echo vfio-pci > /etc/modules-load.d/vfio-pci.conf "
+                    "(the nic_binding role does both)")]
+
+
+def link_states(config):
+    """Port index -> link up, read from the running instance's telemetry; {}
+    when it does not run (a NIC on vfio-pci has no link the kernel can see)."""
+    from .telemetry import NotRunning, Telemetry, read_ports
+    try:
+        with Telemetry(config.instance) as tm:
+            return {p["index"]: bool(p["link_up"]) for p in read_ports(tm)}
+    except (NotRunning, OSError, KeyError, ValueError):
+        return {}
+
+
+def check_nics(host, config, connection_ip, links):
+    out = []
+    for i, port in enumerate(config.ports):
+        name = f"ports[{i}]"
+        if port.vdev:
+            out.append(Finding(name, OK, f"{port.vdev}: a virtual device, nothing on the host to check"))
+        elif port.interface:
+            out.extend(check_interface_port(host, name, port.interface, connection_ip))
+        else:
+            out.extend(check_pci_port(host, name, full_pci(port.pci), connection_ip, links.get(i)))
+    return out
+
+
+def check_interface_port(host, name, iface, connection_ip):
+    if not os.path.isdir(host.path("sys/class/net", iface)):
+        return [Finding(name, FAIL, f"interface {iface} does not exist", "ip link; name an existing interface")]
+    out = []
+    reasons = host.management_reasons(iface, connection_ip)
+    if reasons:
+        out.append(Finding(name, WARN, f"interface {iface} looks like a management interface: "
+                           + "; ".join(reasons), "forward between interfaces that carry no host traffic"))
+    state = host.link_state(iface)
+    out.append(Finding(name, OK if state == "up" else WARN, f"interface {iface} (af_packet), link {state}",
+                       "" if state == "up" else f"ip link set {iface} up, and check the cable or peer"))
+    return out
+
+
+def check_pci_port(host, name, pci, connection_ip, link_up):
+    nic = host.pci_nic(pci)
+    if nic is None:
+        return [Finding(name, FAIL, f"no network PCI device at {pci}", "lspci -D -d ::0200 lists the NICs")]
+    where = f"{pci} (driver {nic.driver or 'none'}, NUMA node {nic.numa_node if nic.numa_node >= 0 else 'none'})"
+    out = []
+    for iface in nic.interfaces:
+        reasons = host.management_reasons(iface, connection_ip)
+        if reasons:
+            return [Finding(name, FAIL, f"{where} is a management NIC: " + "; ".join(reasons),
+                            "never bind it; name a NIC that carries no host traffic")]
+    if not nic.iommu_group:
+        out.append(Finding(name, FAIL, f"{where} has no IOMMU group", "turn the IOMMU on (see the iommu check)"))
+    else:
+        blockers = host.iommu_group_blockers(nic)
+        if blockers:
+            who = ", ".join(f"{d} ({host.pci_driver(d)})" for d in blockers)
+            out.append(Finding(name, FAIL, f"{where}: IOMMU group {nic.iommu_group} is not viable, it also "
+                               f"holds {who}", "bind those to vfio-pci too, or move the NIC to a slot "
+                               "with a group of its own"))
+    if nic.driver != "vfio-pci":
+        out.append(Finding(name, FAIL, f"{where} is not bound to vfio-pci",
+                           f"driverctl set-override {pci} vfio-pci (the nic_binding role does it)"))
+    elif nic.iommu_group and not os.path.exists(host.path("dev/vfio", nic.iommu_group)):
+        out.append(Finding(name, FAIL, f"{where}: /dev/vfio/{nic.iommu_group} is missing",
+                           f"rebind it: driverctl set-override {pci} vfio-pci"))
+    if not out:
+        link = "link read by DPDK when dpfwd runs" if link_up is None else f"link {'up' if link_up else 'down'}"
+        out.append(Finding(name, OK if link_up is not False else WARN, f"{where}, IOMMU group "
+                           f"{nic.iommu_group} viable, {link}",
+                           "" if link_up is not False else "check the cable, the peer and dpfwd ports"))
+    return out
+
+
+def check_placement(host, config, tasks):
+    """Lcores against the NUMA nodes of the NICs they poll, and CPU isolation."""
+    cpus = lcore_cpus(config.lcores)
+    out = [Finding("placement", WARN, problem, fix) for problem, fix in numa_mismatches(config, tasks, host)]
+    workers = sorted({cpus[t.lcore] for t in tasks})
+    iso = host.isolated_cpus()
+    if iso["isolcpus"] or iso["nohz_full"]:
+        loose = [c for c in workers if c not in iso["isolcpus"] and c not in iso["nohz_full"]]
+        if loose:
+            out.append(Finding("isolated CPUs", WARN, f"forwarding CPUs {loose} are not isolated "
+                               f"(isolcpus: {iso['isolcpus']}, nohz_full: {iso['nohz_full']})",
+                               "set eal.lcores so the forwarding lcores run on isolated CPUs"))
+        else:
+            out.append(Finding("isolated CPUs", OK, f"forwarding CPUs {workers} are isolated"))
+    else:
+        out.append(Finding("isolated CPUs", OK, f"none; forwarding CPUs {workers} are shared with the "
+                           "kernel's work (for the least jitter: isolcpus= and nohz_full= on them)"))
+    if not any(f.check == "placement" for f in out):
+        known = [n for n in port_nodes(config, host) if n is not None]
+        out.insert(0, Finding("placement", OK, "every NIC is polled from its own NUMA node" if known
+                              else "no port reports a NUMA node (virtual ports, or a one-node host)"))
+    return out
+
+
+def check_memlock(host, euid, needs_vfio):
+    limit = host.memlock_limit()
+    shown = "unlimited" if limit is None else f"{limit >> 10} kB"
+    if euid == 0 or limit is None or not needs_vfio:
+        return [Finding("memlock", OK, f"{shown}" + (" (root)" if euid == 0 else ""))]
+    return [Finding("memlock", FAIL, f"{shown}: too little for vfio to pin DMA memory (ports would "
+                    "come up and forward nothing)",
+                    "LimitMEMLOCK=infinity in the unit (the dpfwd role sets it), or ulimit -l unlimited")]
+
+
+def check_dpdk():
+    from ._native import ffi, lib
+    version = ffi.string(lib.dpfwd_dpdk_version()).decode()
+    number = version.split()[-1]
+    if number.startswith(SUPPORTED_DPDK):
+        return [Finding("dpdk", OK, version)]
+    return [Finding("dpdk", WARN, f"{version} is not one dpfwd is tested with ({', '.join(SUPPORTED_DPDK)})",
+                    "use Debian 12 (22.11) or Debian 13 (24.11)")]
+
+
+def examine(host, config=None, connection_ip="", euid=0, links=None):
+    """Every finding for this host and (when given) config."""
+    # None: no config, so whether PCI NICs will be used is unknown.
+    needs_vfio = any(p.pci for p in config.ports) if config is not None else None
+    if config is not None and config.lcores is None:
+        config = replace(config, lcores=place_lcores(config, host))
+    tasks = plan_lcores(config) if config is not None else ()
+    nodes = set()
+    if config is not None:
+        for p in config.ports:
+            nic = host.pci_nic(full_pci(p.pci)) if p.pci else None
+            nodes.add(nic.numa_node if nic is not None and nic.numa_node >= 0 else 0)
+    findings = check_hugepages(host, config, sorted(nodes)) + check_mounts(host, config) + check_stale(host)
+    findings += check_iommu(host, needs_vfio) + check_vfio(host, needs_vfio)
+    if config is not None:
+        findings += check_nics(host, config, connection_ip, links or {})
+        findings += check_placement(host, config, tasks)
+    findings += check_memlock(host, euid, needs_vfio) + check_dpdk()
+    return findings

@@ -1,0 +1,193 @@
+"""dpfwd doctor: against trees captured on real machines (this host, and the
+lab's guest after a deploy, with its NICs on vfio-pci), against edits of them
+that make one thing wrong, and for real on this host."""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+
+import pytest
+
+from lab.dpfwd_process import Dpfwd, dpfwd_command
+
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "hosts"
+GUEST_NICS = ("0000:00:03.0", "0000:00:04.0")
+
+
+def doctor(*args, env=None):
+    proc = subprocess.run(dpfwd_command() + ["doctor", "--json", *map(str, args)], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    report = json.loads(proc.stdout)
+    assert proc.returncode == {"ok": 0, "warn": 1, "fail": 2}[report["status"]]
+    return report
+
+
+def findings(report, check, status=None):
+    return [c for c in report["checks"] if c["check"].startswith(check)
+            and (status is None or c["status"] == status)]
+
+
+def tree(tmp_path, name):
+    """A writable copy of a captured tree, symlinks kept."""
+    dest = tmp_path / name
+    shutil.copytree(FIXTURES / name, dest, symlinks=True)
+    return dest
+
+
+def write_config(tmp_path, body):
+    path = tmp_path / "dpfwd.yaml"
+    path.write_text(body)
+    return path
+
+
+PCI_CONFIG = """
+ports:
+  - pci: "0000:00:03.0"
+  - pci: "0000:00:04.0"
+eal:
+  lcores: "0-1"
+"""
+
+
+# -- the guest, as the deploy left it --------------------------------------------
+
+def test_the_deployed_guest_is_ready(tmp_path):
+    report = doctor("--root", FIXTURES / "guest", "--config", write_config(tmp_path, PCI_CONFIG))
+    assert report["status"] == "ok", [c for c in report["checks"] if c["status"] != "ok"]
+    ports = findings(report, "ports[")
+    assert len(ports) == 2 and all("vfio-pci" in p["message"] and "viable" in p["message"] for p in ports)
+    assert findings(report, "iommu", "ok") and findings(report, "vfio", "ok")
+
+
+def test_a_nic_still_on_its_kernel_driver_is_a_failure_with_the_command(tmp_path):
+    root = tree(tmp_path, "guest")
+    driver = root / "sys/bus/pci/devices/0000:00:04.0/driver"
+    driver.unlink()
+    driver.symlink_to("../e1000")
+    report = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG))
+    bad = findings(report, "ports[1]", "fail")
+    assert bad and "driverctl set-override 0000:00:04.0 vfio-pci" in bad[0]["fix"]
+
+
+def test_a_non_viable_iommu_group_names_the_device_in_the_way(tmp_path):
+    root = tree(tmp_path, "guest")
+    group = os.readlink(root / "sys/bus/pci/devices/0000:00:03.0/iommu_group").rsplit("/", 1)[-1]
+    # The management NIC joins the data NIC's group: as on boards whose slots share one.
+    (root / f"sys/kernel/iommu_groups/{group}/devices/0000:00:02.0").symlink_to("../../../../devices/0000:00:02.0")
+    report = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG))
+    bad = findings(report, "ports[0]", "fail")
+    assert bad and "not viable" in bad[0]["message"] and "0000:00:02.0 (virtio-pci)" in bad[0]["message"]
+    assert report["status"] == "fail"
+
+
+def test_the_management_nic_is_a_failure_never_to_bind(tmp_path):
+    config = write_config(tmp_path, PCI_CONFIG.replace("0000:00:04.0", "0000:00:02.0"))
+    report = doctor("--root", FIXTURES / "guest", "--config", config)
+    bad = findings(report, "ports[1]", "fail")
+    assert bad and "management NIC" in bad[0]["message"] and "default route" in bad[0]["message"]
+    assert "never bind it" in bad[0]["fix"]
+
+
+def test_a_numa_mismatch_is_a_warning_with_the_cpus_to_use(tmp_path):
+    root = tree(tmp_path, "guest")
+    nodes = root / "sys/devices/system/node"
+    (nodes / "node0/cpulist").write_text("0\n")
+    (nodes / "node1").mkdir()
+    (nodes / "node1/cpulist").write_text("1\n")
+    for nic in GUEST_NICS:
+        (root / f"sys/bus/pci/devices/{nic}/numa_node").write_text("0\n")
+    report = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG))
+    warned = findings(report, "placement", "warn")
+    assert len(warned) == 2
+    assert "NUMA node 0" in warned[0]["message"] and "CPU 1" in warned[0]["message"]
+    assert warned[0]["fix"] == "set eal.lcores to CPUs of node 0 (0)"
+
+
+def test_short_hugepages_fail_with_how_many_to_reserve(tmp_path):
+    root = tree(tmp_path, "guest")
+    for path in root.glob("sys/**/hugepages-2048kB/free_hugepages"):
+        path.write_text("10\n")
+    (root / "proc/net/unix").write_text("Num RefCount Protocol Flags Type St Inode Path\n")  # not running
+    report = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG))
+    bad = findings(report, "hugepages for the config", "fail")
+    assert bad and "20 MB is free" in bad[0]["message"]
+    assert "reserve at least" in bad[0]["fix"] and "hugepages=" in bad[0]["fix"]
+
+
+# -- this host, as captured: no IOMMU, a virtio management NIC, stale files -------
+
+def test_iommu_off_fails_a_pci_config_with_the_kernel_arguments(tmp_path):
+    root = tree(tmp_path, "host")
+    report = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG))
+    bad = findings(report, "iommu", "fail")
+    assert bad and "amd_iommu=on iommu=pt" in bad[0]["fix"]   # the captured CPU is an AMD one
+    cpuinfo = root / "proc/cpuinfo"
+    cpuinfo.write_text(cpuinfo.read_text().replace("AuthenticAMD", "GenuineIntel"))
+    assert "intel_iommu=on iommu=pt" in findings(doctor("--root", root, "--config", tmp_path / "dpfwd.yaml"),
+                                                 "iommu", "fail")[0]["fix"]
+
+
+def test_iommu_off_is_fine_for_virtual_ports(tmp_path):
+    config = write_config(tmp_path, "ports:\n  - vdev: net_null0\n  - vdev: net_null1\n")
+    report = doctor("--root", FIXTURES / "host", "--config", config)
+    assert findings(report, "iommu", "ok") and findings(report, "vfio", "ok")
+
+
+def test_the_hosts_own_nic_is_refused(tmp_path):
+    config = write_config(tmp_path, "ports:\n  - pci: \"00:03.0\"\n  - vdev: net_null0\n")
+    bad = findings(doctor("--root", FIXTURES / "host", "--config", config), "ports[0]", "fail")
+    assert bad and "eth0 carries the default route" in bad[0]["message"]
+
+
+def test_stale_files_in_a_captured_tree_are_found_and_cleaned(tmp_path):
+    root = tree(tmp_path, "host")
+    report = doctor("--root", root)
+    stale = findings(report, "stale", "warn")
+    assert stale and "fx_deadmap_0" in stale[0]["message"] and stale[0]["fix"] == "dpfwd doctor --clean"
+    assert "fx_live" not in stale[0]["message"]
+    cleaned = doctor("--root", root, "--clean")
+    assert "/dev/hugepages/fx_deadmap_0" in cleaned["removed"]
+    assert not any("fx_live" in p for p in cleaned["removed"])
+    left = [p.name for p in (root / "dev/hugepages").iterdir()]
+    assert left and all(name.startswith("fx_livemap_") for name in left)
+    assert findings(cleaned, "stale", "ok")
+
+
+def test_a_bad_config_is_a_failure_not_a_traceback(tmp_path):
+    report = doctor("--config", write_config(tmp_path, "ports: 3\n"))
+    bad = findings(report, "config", "fail")
+    assert bad and bad[0]["message"].startswith("ports:")
+
+
+# -- for real, on this host -------------------------------------------------------
+
+def test_this_host_is_ready_for_virtual_ports(dpdk_host, tmp_path):
+    config = write_config(tmp_path, "ports:\n  - vdev: net_null0\n  - vdev: net_null1\n")
+    report = doctor("--config", config)
+    assert not findings(report, "", "fail"), report
+    assert findings(report, "hugepages for the config", "ok")
+    assert findings(report, "dpdk", "ok")[0]["message"].startswith("DPDK 2")
+
+
+def test_clean_removes_only_what_dead_processes_left(dpdk_host):
+    args = ["--vdev", "net_null0", "--vdev", "net_null1", "--memory", "hugepages", "--idle", "sleep"]
+    live = Dpfwd(args + ["--instance", "doc_live"])
+    try:
+        dead = Dpfwd(args + ["--instance", "doc_dead"])
+        dead.proc.send_signal(signal.SIGKILL)
+        dead.proc.wait(timeout=30)
+        report = doctor()
+        stale = " ".join(c["message"] for c in findings(report, "stale", "warn"))
+        assert "doc_deadmap_" in stale and "doc_live" not in stale
+        cleaned = doctor("--clean")
+        assert any("doc_deadmap_" in p for p in cleaned["removed"]) and "/var/run/dpdk/doc_dead" in cleaned["removed"]
+        assert not any("doc_live" in p for p in cleaned["removed"])
+        assert not any(n.startswith("doc_dead") for n in os.listdir("/dev/hugepages"))
+        assert live.proc.poll() is None
+    finally:
+        code, _, _ = live.stop(signal.SIGTERM, timeout=30)
+    assert code == 0
+    assert not any(n.startswith("doc_live") for n in os.listdir("/dev/hugepages"))

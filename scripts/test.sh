@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run every test: pytest (real DPDK on virtual devices), the
-# linters, and the roles in a QEMU guest (molecule). DPFWD_SKIP_VM=1 skips
+# linters, the packaging check (Dockerfile, DPDK 22.11 and 24.11), and the
+# roles in a QEMU guest (molecule). DPFWD_SKIP_VM=1 skips
 # the guest (about 10 minutes the first time, with the image build).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,10 +7,10 @@ process uses.
 """
 import os
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 from .config import full_pci, lcore_cpus
-from .engine import numa_mismatches, place_lcores, plan_lcores, port_nodes
+from .engine import numa_mismatches, placed, plan_lcores, port_nodes
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY = {OK: 0, WARN: 1, FAIL: 2}
@@ -315,8 +315,8 @@ def examine(host, config=None, connection_ip="", euid=0, links=None):
     """Every finding for this host and (when given) config."""
     # None: no config, so whether PCI NICs will be used is unknown.
     needs_vfio = any(p.pci for p in config.ports) if config is not None else None
-    if config is not None and config.lcores is None:
-        config = replace(config, lcores=place_lcores(config, host))
+    if config is not None:
+        config = placed(config, host)
     tasks = plan_lcores(config) if config is not None else ()
     nodes = set()
     if config is not None:

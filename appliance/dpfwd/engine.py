@@ -154,12 +154,16 @@ def numa_mismatches(config, tasks, host):
     return out
 
 
+def placed(config, host):
+    """config with its lcores placed when it does not pin them."""
+    return config if config.lcores is not None else replace(config, lcores=place_lcores(config, host))
+
+
 def make_plan(config, host=None):
     """The plan for a validated config; host (default: this one) places
     unpinned lcores and checks pinned ones against the ports' NUMA nodes."""
     host = host or Host()
-    if config.lcores is None:
-        config = replace(config, lcores=place_lcores(config, host))
+    config = placed(config, host)
     devices = tuple(port_device(i, p) for i, p in enumerate(config.ports))
     tasks = plan_lcores(config)
     warnings = mempool_warnings(config, tasks) + tuple(
@@ -291,6 +295,7 @@ class Forwarder:
     def apply_live(self, new):
         """Take what can change while forwarding (mode, destination MACs) from
         config new; return the dotted names of what needs a restart."""
+        new = placed(new, Host())
         restart = live_differences(self.config, new)
         if restart:
             return restart

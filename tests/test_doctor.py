@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 
-import pytest
 
 from lab.dpfwd_process import Dpfwd, dpfwd_command
 

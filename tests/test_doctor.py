@@ -190,3 +190,17 @@ def test_clean_removes_only_what_dead_processes_left(dpdk_host):
         code, _, _ = live.stop(signal.SIGTERM, timeout=30)
     assert code == 0
     assert not any(n.startswith("doc_live") for n in os.listdir("/dev/hugepages"))
+
+
+def test_vfio_nodes_the_service_user_cannot_open_are_named(tmp_path):
+    from dpfwd import config as cfg, doctor as dr
+    from dpfwd.host import Host
+    root = tree(tmp_path, "guest")
+    config = cfg.load(write_config(tmp_path, PCI_CONFIG))
+    for node in ("3", "4"):
+        (root / "dev/vfio" / node).chmod(0o600)          # root's only, as before the udev rule
+    warned = [f for f in dr.check_access(Host(str(root)), config, "nobody") if f.status == "warn"]
+    assert warned and "/dev/vfio/3, /dev/vfio/4" in warned[0].message and "udev rule" in warned[0].fix
+    for node in ("3", "4"):
+        (root / "dev/vfio" / node).chmod(0o666)
+    assert [f.status for f in dr.check_access(Host(str(root)), config, "nobody")] == ["ok"]

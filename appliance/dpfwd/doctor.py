@@ -301,6 +301,47 @@ def check_memlock(host, euid, needs_vfio):
                     "LimitMEMLOCK=infinity in the unit (the dpfwd role sets it), or ulimit -l unlimited")]
 
 
+def check_access(host, config, user):
+    """Can the service user (a name; None: no such account) open what DPDK
+    needs unprivileged: each NIC's /dev/vfio/<group>, and the hugetlbfs mounts
+    when the config keeps hugepage files? Read from the live file modes."""
+    import grp
+    import pwd
+    if user is None:
+        return [Finding("permissions", OK, "no dpfwd user on this host; dpfwd runs as whoever starts it")]
+    account = pwd.getpwnam(user)
+    gids = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    paths = [f"/dev/vfio/{nic.iommu_group}" for nic in
+             (host.pci_nic(full_pci(p.pci)) for p in config.ports if p.pci) if nic and nic.iommu_group]
+    if config.memory == "hugepages":
+        paths += list(host.hugetlbfs_mounts())
+    denied = []
+    for path in paths:
+        try:
+            st = os.stat(host.path(path.lstrip("/")))
+        except OSError:
+            continue   # a missing node is the NIC check's finding
+        if account.pw_uid == 0 or (st.st_uid == account.pw_uid and st.st_mode & 0o600 == 0o600) or \
+                (st.st_gid in gids and st.st_mode & 0o060 == 0o060) or st.st_mode & 0o006 == 0o006:
+            continue
+        denied.append(path)
+    if not denied:
+        return [Finding("permissions", OK, f"user {user} can open " + (", ".join(paths) or "all it needs"))]
+    return [Finding("permissions", WARN, f"user {user} cannot read and write {', '.join(denied)}",
+                    f"give group {grp.getgrgid(account.pw_gid).gr_name} rw: the dpfwd role's udev rule "
+                    "(SUBSYSTEM==\"vfio\", GROUP=..., MODE=\"0660\") does it for vfio; mount hugetlbfs "
+                    "with its uid/gid, or use eal.memory: in-memory")]
+
+
+def service_user(name="dpfwd"):
+    """The service account's name when the host has one (the dpfwd role makes it)."""
+    import pwd
+    try:
+        return pwd.getpwnam(name).pw_name
+    except KeyError:
+        return None
+
+
 def check_dpdk():
     from ._native import ffi, lib
     version = ffi.string(lib.dpfwd_dpdk_version()).decode()
@@ -311,8 +352,10 @@ def check_dpdk():
                     "use Debian 12 (22.11) or Debian 13 (24.11)")]
 
 
-def examine(host, config=None, connection_ip="", euid=0, links=None):
-    """Every finding for this host and (when given) config."""
+def examine(host, config=None, connection_ip="", euid=0, links=None, user=False):
+    """Every finding for this host and (when given) config. user: the account
+    to check file access for (None: there is none); False skips the check,
+    as for captured trees, whose file modes are not the host's."""
     # None: no config, so whether PCI NICs will be used is unknown.
     needs_vfio = any(p.pci for p in config.ports) if config is not None else None
     if config is not None:
@@ -328,5 +371,7 @@ def examine(host, config=None, connection_ip="", euid=0, links=None):
     if config is not None:
         findings += check_nics(host, config, connection_ip, links or {})
         findings += check_placement(host, config, tasks)
+        if user is not False:
+            findings += check_access(host, config, user)
     findings += check_memlock(host, euid, needs_vfio) + check_dpdk()
     return findings

@@ -42,7 +42,8 @@ def doctor_command(config_path, as_json, clean, root):
     connection = os.environ.get("SSH_CONNECTION", "").split()
     findings += doctor.examine(host, config, connection_ip=connection[2] if len(connection) > 2 else "",
                                euid=os.geteuid(),
-                               links=doctor.link_states(config) if live and config is not None else {})
+                               links=doctor.link_states(config) if live and config is not None else {},
+                               user=doctor.service_user() if live else False)
     if as_json:
         click.echo(json.dumps(dict(doctor.as_dict(findings), removed=removed), indent=2))
     else:

@@ -3,7 +3,8 @@
 directories that `dpfwd doctor` reads into OUT, as a fixture tree
 (`dpfwd doctor --root OUT`). Plain Python, no dpfwd: it runs on a bare host
 or in the lab's guest. Symlinks keep only what the doctor reads from them
-(the target's name); files under hugetlbfs and /dev/vfio become empty files.
+(the target's name); files under hugetlbfs and /dev/vfio become empty files;
+empty directories get a .keep file, so git keeps them (readers skip dotfiles).
 """
 import glob
 import os
@@ -109,7 +110,14 @@ def capture(out):
             link(out, fd[1:], target)
 
 
+def keep_empty_dirs(out):
+    for path, dirs, files in os.walk(out):
+        if not dirs and not files:
+            write(out, os.path.relpath(os.path.join(path, ".keep"), out))
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: capture-host.py OUT")
     capture(sys.argv[1])
+    keep_empty_dirs(sys.argv[1])

@@ -7,6 +7,7 @@ process uses.
 """
 import os
 import shutil
+import time
 from dataclasses import asdict, dataclass
 
 from .config import full_pci, lcore_cpus
@@ -15,6 +16,9 @@ from .engine import numa_mismatches, placed, plan_lcores, port_nodes
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY = {OK: 0, WARN: 1, FAIL: 2}
 RUNTIME_BASES = ("/var/run/dpdk", "/run/dpfwd/dpdk")
+# On a live host, DPDK files younger than this may belong to a process still
+# starting; captured trees are snapshots, where ages mean nothing.
+LIVE_MIN_AGE = 60
 SUPPORTED_DPDK = ("22.11", "24.11")
 # What EAL itself takes besides the mempools (rings, descriptors, heaps): a
 # generous round figure, so the estimate errs towards asking for more.
@@ -43,32 +47,45 @@ def as_dict(findings):
 
 # -- DPDK's own files ---------------------------------------------------------
 
-def stale_files(host):
+def stale_files(host, min_age=0):
     """DPDK hugepage files and runtime directories that no live process uses
-    (their owner is gone), as logical paths (under /, not under host.root)."""
+    (their owner is gone), as logical paths (under /, not under host.root).
+    Anything younger than min_age seconds is left out: a starting process makes
+    its runtime directory some time before it binds its telemetry socket."""
     in_use = host.files_in_use()
     sockets = {line.split()[-1] for line in host.read("proc/net/unix").splitlines()[1:]
                if line.split()[-1].startswith("/")}
+    now = time.time()
+
+    def young(*paths):
+        ages = []
+        for p in paths:
+            try:
+                ages.append(now - os.lstat(host.path(p.lstrip("/"))).st_mtime)
+            except OSError:
+                pass
+        return any(age < min_age for age in ages)
+
     stale = []
     for mnt in host.hugetlbfs_mounts():
         for name in host.listdir(mnt.lstrip("/")):
             path = os.path.join(mnt, name)
-            if "map_" in name and path not in in_use:
+            if "map_" in name and path not in in_use and not young(path):
                 stale.append(path)
     for base in RUNTIME_BASES:
         for prefix in host.listdir(base.lstrip("/")):
             rdir = os.path.join(base, prefix)
             files = [os.path.join(rdir, f) for f in host.listdir(rdir.lstrip("/"))]
-            if os.path.isdir(host.path(rdir.lstrip("/"))) and \
+            if os.path.isdir(host.path(rdir.lstrip("/"))) and not young(rdir, *files) and \
                     not any(f in in_use or f in sockets for f in files):
                 stale.append(rdir)
     return stale
 
 
-def clean(host):
+def clean(host, min_age=0):
     """Remove the stale files; returns what was removed."""
     removed = []
-    for path in stale_files(host):
+    for path in stale_files(host, min_age):
         real = host.path(path.lstrip("/"))
         if os.path.isdir(real):
             shutil.rmtree(real, ignore_errors=True)
@@ -154,8 +171,8 @@ def check_mounts(host, config):
     return out
 
 
-def check_stale(host):
-    stale = stale_files(host)
+def check_stale(host, min_age):
+    stale = stale_files(host, min_age)
     if not stale:
         return [Finding("stale DPDK files", OK, "none")]
     pages = [p for p in stale if not p.startswith(RUNTIME_BASES)]
@@ -352,7 +369,7 @@ def check_dpdk():
                     "use Debian 12 (22.11) or Debian 13 (24.11)")]
 
 
-def examine(host, config=None, connection_ip="", euid=0, links=None, user=False):
+def examine(host, config=None, connection_ip="", euid=0, links=None, user=False, min_age=0):
     """Every finding for this host and (when given) config. user: the account
     to check file access for (None: there is none); False skips the check,
     as for captured trees, whose file modes are not the host's."""
@@ -366,7 +383,7 @@ def examine(host, config=None, connection_ip="", euid=0, links=None, user=False)
         for p in config.ports:
             nic = host.pci_nic(full_pci(p.pci)) if p.pci else None
             nodes.add(nic.numa_node if nic is not None and nic.numa_node >= 0 else 0)
-    findings = check_hugepages(host, config, sorted(nodes)) + check_mounts(host, config) + check_stale(host)
+    findings = check_hugepages(host, config, sorted(nodes)) + check_mounts(host, config) + check_stale(host, min_age)
     findings += check_iommu(host, needs_vfio) + check_vfio(host, needs_vfio)
     if config is not None:
         findings += check_nics(host, config, connection_ip, links or {})

@@ -57,8 +57,9 @@ class Host:
             return default
 
     def listdir(self, *parts):
+        """Names in a directory, without dotfiles (a captured tree's .keep)."""
         try:
-            return sorted(os.listdir(self.path(*parts)))
+            return sorted(n for n in os.listdir(self.path(*parts)) if not n.startswith("."))
         except OSError:
             return []
 

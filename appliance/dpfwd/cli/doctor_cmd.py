@@ -28,7 +28,8 @@ def load_config(path):
               help="Also check what this config needs: its NICs, memory and lcores.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: status and every check.")
 @click.option("--clean", is_flag=True,
-              help="First remove DPDK hugepage files and runtime directories whose process is gone.")
+              help="First remove DPDK hugepage files and runtime directories whose process is gone "
+                   "(and that are over a minute old).")
 @click.option("--root", default="/", show_default=True, type=click.Path(file_okay=False, exists=True),
               help="Read /sys and /proc under this directory (a tree captured from another host).")
 def doctor_command(config_path, as_json, clean, root):
@@ -36,14 +37,15 @@ def doctor_command(config_path, as_json, clean, root):
     files, IOMMU, vfio, each configured NIC, NUMA placement, memlock, DPDK.
     Read-only unless --clean. Exit 0 all ok, 1 warnings, 2 failures."""
     host = Host(root)
-    removed = doctor.clean(host) if clean else []
-    config, findings = load_config(config_path)
     live = root == "/"
+    min_age = doctor.LIVE_MIN_AGE if live else 0
+    removed = doctor.clean(host, min_age) if clean else []
+    config, findings = load_config(config_path)
     connection = os.environ.get("SSH_CONNECTION", "").split()
     findings += doctor.examine(host, config, connection_ip=connection[2] if len(connection) > 2 else "",
                                euid=os.geteuid(),
                                links=doctor.link_states(config) if live and config is not None else {},
-                               user=doctor.service_user() if live else False)
+                               user=doctor.service_user() if live else False, min_age=min_age)
     if as_json:
         click.echo(json.dumps(dict(doctor.as_dict(findings), removed=removed), indent=2))
     else:

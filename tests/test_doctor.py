@@ -211,3 +211,29 @@ def test_vfio_nodes_the_service_user_cannot_open_are_named(tmp_path):
     for node in ("3", "4"):
         (root / "dev/vfio" / node).chmod(0o666)
     assert [f.status for f in dr.check_access(Host(str(root)), config, "nobody")] == ["ok"]
+
+
+def test_only_failures_is_what_the_deploy_validates_with(dpdk_host, tmp_path):
+    fits = write_config(tmp_path, "ports:\n  - vdev: net_null0\n  - vdev: net_null1\n")
+    proc = subprocess.run(dpfwd_command() + ["doctor", "--only-failures", "--config", str(fits)],
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "")
+    (tmp_path / "big.yaml").write_text(fits.read_text() + "mempool: {mbufs: 4000000}\n")
+    proc = subprocess.run(dpfwd_command() + ["doctor", "--only-failures", "--config", str(tmp_path / "big.yaml")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout.startswith("fail  hugepages for the config: the config needs about")
+    assert all(line.startswith("fail ") for line in proc.stdout.splitlines())
+
+
+def test_a_running_instance_counts_the_memory_it_would_give_back(dpdk_host, tmp_path):
+    config = write_config(tmp_path, "eal: {instance: doc_held}\nports:\n  - vdev: net_null0\n"
+                                    "  - vdev: net_null1\nforwarding: {idle: sleep}\n")
+    run = Dpfwd(["--config", str(config)])
+    try:
+        hugepages = findings(doctor("--config", config), "hugepages for the config")
+        assert [h["status"] for h in hugepages] == ["ok"]
+        assert hugepages[0]["message"].startswith("needs about")   # read from its telemetry
+    finally:
+        code, _, _ = run.stop(signal.SIGTERM, timeout=30)
+    assert code == 0

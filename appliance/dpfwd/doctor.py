@@ -126,13 +126,17 @@ def check_hugepages(host, config, nodes_needed):
                            OK, f"{s.total} total, {s.free} free" + (f" ({per_node})" if len(s.nodes) > 1 else "")))
     if config is None:
         return out
+    held = 0
     if instance_running(host, config.instance):
-        out.append(Finding("hugepages for the config", OK,
-                           f"instance {config.instance} is running and holds its memory"))
-        return out
+        held = held_memory(config.instance) if host.root == "/" else None
+        if held is None:
+            out.append(Finding("hugepages for the config", OK,
+                               f"instance {config.instance} is running and holds its memory"))
+            return out
     per_pool = mempool_bytes(config)
     need = per_pool * max(len(nodes_needed), 1) + EAL_OVERHEAD
-    free = sum(s.free * s.kb * 1024 for s in sizes)
+    # A running instance gives its pages back when it restarts with this config.
+    free = sum(s.free * s.kb * 1024 for s in sizes) + held
     mb = lambda b: f"{-(-b // (1 << 20))} MB"   # noqa: E731 (rounded up)
     if free < need:
         pages = -(-need // (2 << 20))
@@ -154,6 +158,16 @@ def check_hugepages(host, config, nodes_needed):
             return out
     out.append(Finding("hugepages for the config", OK, f"needs about {mb(need)}, {mb(free)} free"))
     return out
+
+
+def held_memory(instance):
+    """Hugepage bytes a running instance holds (None when it cannot be asked)."""
+    from .telemetry import NotRunning, Telemetry, read_info
+    try:
+        with Telemetry(instance) as tm:
+            return int(read_info(tm)["hugepage_bytes"])
+    except (NotRunning, OSError, KeyError, ValueError):
+        return None
 
 
 def check_mounts(host, config):

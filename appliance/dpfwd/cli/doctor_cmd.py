@@ -30,9 +30,11 @@ def load_config(path):
 @click.option("--clean", is_flag=True,
               help="First remove DPDK hugepage files and runtime directories whose process is gone "
                    "(and that are over a minute old).")
+@click.option("--only-failures", is_flag=True,
+              help="Print only the failures, and exit 0 unless there are some (for deploy checks).")
 @click.option("--root", default="/", show_default=True, type=click.Path(file_okay=False, exists=True),
               help="Read /sys and /proc under this directory (a tree captured from another host).")
-def doctor_command(config_path, as_json, clean, root):
+def doctor_command(config_path, as_json, clean, only_failures, root):
     """Check this host is ready to forward: hugepages, hugetlbfs, stale DPDK
     files, IOMMU, vfio, each configured NIC, NUMA placement, memlock, DPDK.
     Read-only unless --clean. Exit 0 all ok, 1 warnings, 2 failures."""
@@ -46,6 +48,8 @@ def doctor_command(config_path, as_json, clean, root):
                                euid=os.geteuid(),
                                links=doctor.link_states(config) if live and config is not None else {},
                                user=doctor.service_user() if live else False, min_age=min_age)
+    if only_failures:
+        findings = [f for f in findings if f.status == doctor.FAIL]
     if as_json:
         click.echo(json.dumps(dict(doctor.as_dict(findings), removed=removed), indent=2))
     else:

@@ -148,6 +148,15 @@ def test_check_mode_on_a_deployed_host_changes_nothing(host):
     assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=0", out), out[-2000:]
 
 
+def test_a_config_the_host_cannot_run_never_replaces_the_running_one(host):
+    good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
+    rc, out = playbook("deploy.yml", "-e", "dpfwd_mbufs=2000000")   # about 4.8 GB of mbufs
+    assert rc != 0
+    assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
+    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
+    assert host.service("dpfwd").is_running
+
+
 def test_everything_comes_back_after_a_reboot(host):
     old_boot = boot_id(host)
     reachable(host, "systemctl reboot")

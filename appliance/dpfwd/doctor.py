@@ -227,12 +227,12 @@ def check_vfio(host, needs_vfio):
 
 
 def link_states(config):
-    """Port index -> link up, read from the running instance's telemetry; {}
+    """Port name (a PCI address for NICs) -> link up, from the running instance's telemetry; {}
     when it does not run (a NIC on vfio-pci has no link the kernel can see)."""
     from .telemetry import NotRunning, Telemetry, read_ports
     try:
         with Telemetry(config.instance) as tm:
-            return {p["index"]: bool(p["link_up"]) for p in read_ports(tm)}
+            return {p["name"]: bool(p["link_up"]) for p in read_ports(tm)}
     except (NotRunning, OSError, KeyError, ValueError):
         return {}
 
@@ -246,7 +246,8 @@ def check_nics(host, config, connection_ip, links):
         elif port.interface:
             out.extend(check_interface_port(host, name, port.interface, connection_ip))
         else:
-            out.extend(check_pci_port(host, name, full_pci(port.pci), connection_ip, links.get(i)))
+            out.extend(check_pci_port(host, name, full_pci(port.pci), connection_ip,
+                                      links.get(full_pci(port.pci))))
     return out
 
 

@@ -2,8 +2,8 @@
 """check-baseline.py WHEEL|SO...: fail when the compiled data plane uses
 instructions beyond the portable x86-64 baseline (x86-64-v2) it is built for.
 
-Appliances are not the build host: a wheel built with -march=native on a new
-CPU dies with SIGILL on an older one. Everything VEX/EVEX-encoded (AVX, AVX2,
+Appliances are not the build host: a wheel tuned for the build host's CPU
+dies with SIGILL on an older one. Everything VEX/EVEX-encoded (AVX, AVX2,
 AVX-512, FMA, BMI, all spelled v...) and the other x86-64-v3 scalar additions
 are beyond v2. tzcnt is allowed: GCC emits it as "rep bsf", which older CPUs run.
 """
@@ -59,7 +59,7 @@ def main(paths):
                     failed = True
                     print(f"check-baseline: {name} uses instructions beyond x86-64-v2: "
                           + ", ".join(sorted(bad)) + f" (e.g. {next(iter(bad.values()))}); "
-                          "build without -march=native (DPFWD_MARCH sets the baseline)",
+                          "build for the portable baseline, not for this CPU (DPFWD_MARCH sets it)",
                           file=sys.stderr)
                 else:
                     print(f"check-baseline: {name}: x86-64-v2 only")

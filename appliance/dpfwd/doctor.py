@@ -11,11 +11,13 @@ import time
 from dataclasses import asdict, dataclass
 
 from .config import full_pci, lcore_cpus
+from .eal import SERVICE_RUNTIME_DIR
 from .engine import numa_mismatches, placed, plan_lcores, port_nodes
+from .mempool import data_room_for_mtu
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY = {OK: 0, WARN: 1, FAIL: 2}
-RUNTIME_BASES = ("/var/run/dpdk", "/run/dpfwd/dpdk")
+RUNTIME_BASES = ("/var/run/dpdk", SERVICE_RUNTIME_DIR)   # root's, and the service's
 # On a live host, DPDK files younger than this may belong to a process still
 # starting; captured trees are snapshots, where ages mean nothing.
 LIVE_MIN_AGE = 60
@@ -53,8 +55,7 @@ def stale_files(host, min_age=0):
     Anything younger than min_age seconds is left out: a starting process makes
     its runtime directory some time before it binds its telemetry socket."""
     in_use = host.files_in_use()
-    sockets = {line.split()[-1] for line in host.read("proc/net/unix").splitlines()[1:]
-               if line.split()[-1].startswith("/")}
+    sockets = host.unix_sockets()
     now = time.time()
 
     def young(*paths):
@@ -100,15 +101,14 @@ def clean(host, min_age=0):
 
 def instance_running(host, instance):
     """An instance runs when its telemetry socket is bound by a live process."""
-    sockets = host.read("proc/net/unix")
-    return any(f"{base}/{instance}/dpdk_telemetry" in sockets for base in RUNTIME_BASES)
+    sockets = host.unix_sockets()
+    return any(f"{base}/{instance}/dpdk_telemetry.v2" in sockets for base in RUNTIME_BASES)
 
 
 # -- checks ---------------------------------------------------------------------
 
 def mempool_bytes(config):
-    from ._native import lib
-    per_mbuf = max(lib.dpfwd_pool_data_room(p.setup.mtu) for p in config.ports) + MBUF_OVERHEAD
+    per_mbuf = data_room_for_mtu(max(p.setup.mtu for p in config.ports)) + MBUF_OVERHEAD
     return config.mbufs * per_mbuf
 
 
@@ -399,12 +399,8 @@ def examine(host, config=None, connection_ip="", euid=0, links=None, user=False,
     if config is not None:
         config = placed(config, host)
     tasks = plan_lcores(config) if config is not None else ()
-    nodes = set()
-    if config is not None:
-        for p in config.ports:
-            nic = host.pci_nic(full_pci(p.pci)) if p.pci else None
-            nodes.add(nic.numa_node if nic is not None and nic.numa_node >= 0 else 0)
-    findings = check_hugepages(host, config, sorted(nodes)) + check_mounts(host, config) + check_stale(host, min_age)
+    nodes = sorted({n if n is not None else 0 for n in port_nodes(config, host)}) if config is not None else []
+    findings = check_hugepages(host, config, nodes) + check_mounts(host, config) + check_stale(host, min_age)
     findings += check_iommu(host, needs_vfio) + check_vfio(host, needs_vfio)
     if config is not None:
         findings += check_nics(host, config, connection_ip, links or {})

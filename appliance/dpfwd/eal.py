@@ -4,6 +4,7 @@ import os
 
 from ._native import ffi, lib
 from .errors import EalError, check_error
+from .host import Host
 
 # Flags that decide what EAL leaves in the hugetlbfs mount when it ends.
 _MEMORY_FLAGS = ("--in-memory", "--huge-unlink", "--no-huge")
@@ -134,6 +135,5 @@ def instance_dir(instance):
     return os.path.join(runtime_dir(), instance)
 
 
-def hugetlbfs_mounts(mounts="/proc/mounts"):
-    with open(mounts) as f:
-        return [line.split()[1] for line in f if line.split()[2:3] == ["hugetlbfs"]]
+def hugetlbfs_mounts():
+    return list(Host().hugetlbfs_mounts())

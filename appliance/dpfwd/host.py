@@ -221,6 +221,11 @@ class Host:
         return reasons
 
     # -- DPDK's files ---------------------------------------------------------
+    def unix_sockets(self):
+        """Paths of the unix sockets live processes have bound."""
+        return {line.split()[-1] for line in self.read("proc/net/unix").splitlines()[1:]
+                if line.split() and line.split()[-1].startswith("/")}
+
     def files_in_use(self):
         """Every path some live process maps or holds open."""
         used = set()

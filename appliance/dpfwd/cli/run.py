@@ -188,7 +188,8 @@ def format_table(snap):
 @click.option("--idle", type=click.Choice(cfg.IDLE_POLICIES),
               help="What forwarding lcores do when the wire is quiet [auto].")
 @click.option("--mtu", type=click.IntRange(68, 9000), help="MTU of every port [1500].")
-@click.option("--lcores", metavar="LIST", help='EAL lcores; the first is the main one ["0-1"].')
+@click.option("--lcores", metavar="LIST",
+              help="EAL lcores; the first is the main one [two CPUs of the NICs' NUMA node].")
 @click.option("--memory", type=click.Choice(cfg.MEMORY_MODES), help="EAL memory mode [in-memory].")
 @click.option("--instance", metavar="NAME", help="Instance name, the EAL file prefix [dpfwd].")
 @click.option("--duration", type=click.FloatRange(0, min_open=True), metavar="SECONDS",

@@ -1,4 +1,4 @@
-# The cffi extension is the only thing pyproject.toml cannot declare.
+# The cffi extensions are the only thing pyproject.toml cannot declare.
 from setuptools import setup
 
-setup(cffi_modules=["native/build_ffi.py:ffibuilder"])
+setup(cffi_modules=["native/build_ffi.py:ffibuilder", "native/build_ffi.py:factsbuilder"])

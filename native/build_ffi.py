@@ -1,4 +1,6 @@
-"""cffi builder for the dpfwd data plane (API mode, out-of-line).
+"""cffi builders (API mode, out-of-line): dpfwd._native, the data plane, and
+dpfwd._facts, its fact tables alone (no DPDK), for code that must not load
+DPDK (config checks, plans).
 
 The declarations come from dpfwd.h itself (between its cffi markers), so the
 header is the one place the C surface is written down. Compiler and linker
@@ -14,7 +16,8 @@ import subprocess
 from cffi import FFI
 
 HERE = pathlib.Path(__file__).resolve().parent
-SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c", "capture.c"]
+SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c", "capture.c", "facts.c"]
+FACTS_SOURCES = ["facts.c"]
 # A portable baseline: the build host's CPU is not the appliance's.
 BASELINE = os.environ.get("DPFWD_MARCH", "x86-64-v2") if os.uname().machine == "x86_64" else None
 
@@ -29,9 +32,9 @@ def pkg_config(*args):
     return shlex.split(out)
 
 
-def cdef_text():
+def cdef_text(end="/* cffi-cdef-end */"):
     header = (HERE / "dpfwd.h").read_text()
-    body = header.split("/* cffi-cdef-begin */")[1].split("/* cffi-cdef-end */")[0]
+    body = header.split("/* cffi-cdef-begin */")[1].split(end)[0]
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
     return "struct rte_mempool;\nstruct rte_mbuf;\nstruct dpfwd_capture;\n" + body
 
@@ -54,7 +57,22 @@ def builder():
     return ffi
 
 
+def facts_builder():
+    ffi = FFI()
+    ffi.cdef(cdef_text(end="/* cffi-facts-end */"))
+    ffi.set_source(
+        "dpfwd._facts",
+        '#include "dpfwd.h"',
+        sources=[os.path.relpath(HERE / s) for s in FACTS_SOURCES],
+        include_dirs=[os.path.relpath(HERE)],
+        extra_compile_args=["-O2", "-Wall", "-Wextra"],
+    )
+    return ffi
+
+
 ffibuilder = builder()
+factsbuilder = facts_builder()
 
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)
+    factsbuilder.compile(verbose=True)

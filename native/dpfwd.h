@@ -3,9 +3,10 @@
  * dpfwd data plane: the whole C surface that Python sees.
  *
  * This header is read twice: by the C compiler, and by the cffi builder,
- * which strips the preprocessor lines below the marker and feeds the rest
- * to cdef(). Keep it to plain declarations (no macros in the API part) and
- * use only fixed-width integer types.
+ * which feeds what lies between the cffi-cdef markers to cdef(): there,
+ * plain declarations and integer #defines only, fixed-width integer types.
+ * The part up to cffi-facts-end is also the whole of the dpfwd._facts
+ * module, which loads no DPDK library (config checks and plans use it).
  */
 #ifndef DPFWD_H
 #define DPFWD_H
@@ -15,26 +16,99 @@
 struct rte_mempool;
 struct rte_mbuf;
 struct dpfwd_capture;
+
+/*
+ * Every fact once. These lists are the only place a counter, a mode or an
+ * idle policy is named: the C below, the telemetry replies and (through the
+ * tables in the cffi part) Python's config checks, CLI tables, JSON and
+ * metrics are all made from them.
+ *
+ * Adding a counter: one X(...) line here, then count it where it happens
+ * (forward.c). Nothing else spells it.
+ *
+ * X(field, flags, Prometheus stem, scale, help): flags are DPFWD_C_* below;
+ * the metric is dpfwd_<port|lcore>_<stem>_total, the value divided by scale.
+ */
+#define DPFWD_COUNTER_LIST(X) \
+	X(rx, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE | DPFWD_C_SUMMARY, \
+	  "rx_packets", 1, "Packets received") \
+	X(tx, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_TX_SIDE | DPFWD_C_SUMMARY, \
+	  "tx_packets", 1, "Packets sent") \
+	X(rx_bytes, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_SUMMARY, \
+	  "rx_bytes", 1, "Bytes received (the PMD's count)") \
+	X(tx_bytes, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_SUMMARY, \
+	  "tx_bytes", 1, "Bytes sent (the PMD's count)") \
+	X(tx_dropped, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_TX_SIDE | DPFWD_C_LOST, \
+	  "tx_dropped_packets", 1, "Packets received and not sent (freed)") \
+	X(oversize, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_TX_SIDE, \
+	  "oversize_packets", 1, "Packets dropped as longer than the tx port's MTU (part of tx_dropped)") \
+	X(bursts, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
+	  "rx_bursts", 1, "rx_burst calls that returned packets") \
+	X(empty_polls, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
+	  "empty_polls", 1, "rx_burst calls that returned nothing") \
+	X(idle_ns, DPFWD_C_LCORE, \
+	  "idle_seconds", 1000000000, "Time an lcore slept or paused on a quiet wire")
+
+/* X(ID, name, help): forwarding modes, in code order. */
+#define DPFWD_MODE_LIST(X) \
+	X(IO, "io", "forward packets untouched") \
+	X(MAC, "mac", "set the destination MAC to the port's dest_mac and the source MAC to the sending port's") \
+	X(MACSWAP, "macswap", "swap the destination and source MACs")
+
+/* X(ID, name, help): what a forwarding lcore does after a run of empty polls. */
+#define DPFWD_IDLE_LIST(X) \
+	X(BUSY, "busy", "keep polling") \
+	X(PAUSE, "pause", "spin on the pause instruction") \
+	X(SLEEP, "sleep", "sleep, longer each time, back at once on traffic") \
+	X(MONITOR, "monitor", "DPDK power management: wait on the rx ring (CPU + PMD support)")
+
+#define DPFWD_ENUM_ID(prefix, id) prefix##id
+#define DPFWD_MODE_ENUM(id, name, help) DPFWD_ENUM_ID(DPFWD_MODE_, id),
+#define DPFWD_IDLE_ENUM(id, name, help) DPFWD_ENUM_ID(DPFWD_IDLE_, id),
+enum dpfwd_mode { DPFWD_MODE_LIST(DPFWD_MODE_ENUM) DPFWD_N_MODES };
+enum dpfwd_idle { DPFWD_IDLE_LIST(DPFWD_IDLE_ENUM) DPFWD_N_IDLE };
+
+/* One uint64_t per counter, in list order (Python reads them by index). */
+#define DPFWD_COUNTER_FIELD(field, flags, metric, scale, help) uint64_t field;
+struct dpfwd_counters {
+	DPFWD_COUNTER_LIST(DPFWD_COUNTER_FIELD)
+};
 /* cffi-cdef-begin */
 
+/* Limits, checked by the config and by the C entry points alike. */
 #define DPFWD_MAX_PORTS 32
 #define DPFWD_MAX_TASKS 64
 #define DPFWD_MAX_LCORES 128
 #define DPFWD_MAX_QUEUES 16
+#define DPFWD_MAX_BURST 512
 
-enum dpfwd_mode {
-	DPFWD_MODE_IO = 0,
-	DPFWD_MODE_MAC = 1,
-	DPFWD_MODE_MACSWAP = 2
-};
+/* Counter flags: where a counter is kept and how readers use it. */
+#define DPFWD_C_PORT 1       /* per port and per queue */
+#define DPFWD_C_LCORE 2      /* per lcore */
+#define DPFWD_C_RX_SIDE 4    /* a task's count goes to the port it polls */
+#define DPFWD_C_TX_SIDE 8    /* ... to the port it sends to */
+#define DPFWD_C_PMD 16       /* read from the PMD, not counted by dpfwd */
+#define DPFWD_C_LOST 32      /* adds to the "lost" total */
+#define DPFWD_C_SUMMARY 64   /* shown in status, the watch and systemd's status line */
 
-/* What a forwarding lcore does after a run of empty polls. */
-enum dpfwd_idle {
-	DPFWD_IDLE_BUSY = 0,      /* keep polling */
-	DPFWD_IDLE_PAUSE = 1,     /* spin on the pause instruction */
-	DPFWD_IDLE_SLEEP = 2,     /* sleep, longer each time, back at once on traffic */
-	DPFWD_IDLE_MONITOR = 3    /* DPDK power management: wait on the rx ring (CPU + PMD support) */
+/* A row of the lists above, for Python. */
+struct dpfwd_fact {
+	const char *name;
+	const char *metric;       /* counters: Prometheus stem */
+	const char *help;
+	uint32_t flags;           /* counters: DPFWD_C_* */
+	uint64_t scale;           /* counters: the metric is value / scale */
 };
+extern const struct dpfwd_fact dpfwd_counter_facts[];
+extern const uint32_t dpfwd_n_counters;
+extern const struct dpfwd_fact dpfwd_mode_facts[];
+extern const uint32_t dpfwd_n_modes;
+extern const struct dpfwd_fact dpfwd_idle_facts[];
+extern const uint32_t dpfwd_n_idle;
+/* cffi-facts-end */
+
+/* Filled by the dpfwd_stats_* calls: dpfwd_n_counters uint64_t values. */
+struct dpfwd_counters;
 
 /* What a port was asked for, and (after setup) what it got. */
 struct dpfwd_port_conf {
@@ -72,22 +146,14 @@ struct dpfwd_fwd_conf {
 	uint16_t burst;           /* packets per rx_burst, 1..512 */
 	uint16_t n_tasks;
 	struct dpfwd_task tasks[64];
+	/* the DPDK port id of each configured port, in config order: readers
+	 * list ports by this index */
+	uint16_t n_ports;
+	uint16_t port_ids[32];
 	/* mac mode: destination MAC written into packets sent out of port i */
 	uint8_t dst_mac[32][6];
 	/* frames longer than this (bytes, without CRC) are dropped on tx */
 	uint32_t max_frame[32];
-};
-
-struct dpfwd_counters {
-	uint64_t rx;
-	uint64_t tx;
-	uint64_t rx_bytes;        /* ports and queues: the PMD's byte counters */
-	uint64_t tx_bytes;
-	uint64_t tx_dropped;      /* every packet received and not sent */
-	uint64_t oversize;        /* the part of tx_dropped too long for the tx port */
-	uint64_t bursts;          /* rx_burst calls that returned packets */
-	uint64_t empty_polls;     /* rx_burst calls that returned nothing */
-	uint64_t idle_ns;         /* lcores only: time spent sleeping or pausing */
 };
 
 /* EAL */

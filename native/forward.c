@@ -27,7 +27,6 @@
 #include "dpfwd.h"
 #include "internal.h"
 
-#define MAX_BURST 512
 /* Idle policy: after this many polling rounds with no packet, back off. */
 #define IDLE_AFTER_EMPTY_ROUNDS 256
 #define PAUSE_SPINS 64
@@ -43,6 +42,8 @@ static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->tasks) ==
 	      DPFWD_MAX_TASKS * sizeof(struct dpfwd_task), "tasks bound");
 static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->max_frame) ==
 	      DPFWD_MAX_PORTS * sizeof(uint32_t), "ports bound");
+static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->port_ids) ==
+	      DPFWD_MAX_PORTS * sizeof(uint16_t), "config ports bound");
 static_assert(DPFWD_MAX_LCORES >= RTE_MAX_LCORE, "lcore bound");
 
 struct lcore_task {
@@ -70,6 +71,8 @@ static struct {
 	struct rte_ether_addr dst_mac[DPFWD_MAX_PORTS];
 	struct rte_ether_addr src_mac[DPFWD_MAX_PORTS];
 	uint32_t max_frame[DPFWD_MAX_PORTS];
+	uint16_t n_ports;
+	uint16_t port_ids[DPFWD_MAX_PORTS];
 } fwd;
 
 static struct lcore_state lcores[RTE_MAX_LCORE];
@@ -150,7 +153,7 @@ static int
 fwd_main(__rte_unused void *arg)
 {
 	struct lcore_state *ls = &lcores[rte_lcore_id()];
-	struct rte_mbuf *pkts[MAX_BURST];
+	struct rte_mbuf *pkts[DPFWD_MAX_BURST];
 	const uint16_t burst = fwd.burst;
 	/* busy and monitor (DPDK waits inside rx_burst) need nothing here */
 	const uint32_t idle = fwd.idle == DPFWD_IDLE_MONITOR ? DPFWD_IDLE_BUSY : fwd.idle;
@@ -225,14 +228,19 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 
 	if (running)
 		return dpfwd_fail(EBUSY, "forwarding is already running");
-	if (conf->burst == 0 || conf->burst > MAX_BURST)
-		return dpfwd_fail(EINVAL, "burst %u is outside 1..%u", conf->burst, MAX_BURST);
-	if (conf->mode > DPFWD_MODE_MACSWAP)
+	if (conf->burst == 0 || conf->burst > DPFWD_MAX_BURST)
+		return dpfwd_fail(EINVAL, "burst %u is outside 1..%u", conf->burst, DPFWD_MAX_BURST);
+	if (conf->mode >= DPFWD_N_MODES)
 		return dpfwd_fail(EINVAL, "mode %u is unknown", conf->mode);
-	if (conf->idle > DPFWD_IDLE_MONITOR)
+	if (conf->idle >= DPFWD_N_IDLE)
 		return dpfwd_fail(EINVAL, "idle policy %u is unknown", conf->idle);
 	if (conf->n_tasks == 0 || conf->n_tasks > DPFWD_MAX_TASKS)
 		return dpfwd_fail(EINVAL, "%u tasks: need 1..%u", conf->n_tasks, DPFWD_MAX_TASKS);
+	if (conf->n_ports > DPFWD_MAX_PORTS)
+		return dpfwd_fail(EINVAL, "%u ports: at most %u", conf->n_ports, DPFWD_MAX_PORTS);
+	for (i = 0; i < conf->n_ports; i++)
+		if (!rte_eth_dev_is_valid_port(conf->port_ids[i]))
+			return dpfwd_fail(ENODEV, "configured port %u: no DPDK port %u", i, conf->port_ids[i]);
 	for (i = 0; i < conf->n_tasks; i++) {
 		ret = check_task(&conf->tasks[i]);
 		if (ret < 0)
@@ -244,6 +252,8 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 	fwd.mode = conf->mode;
 	fwd.idle = conf->idle;
 	fwd.burst = conf->burst;
+	fwd.n_ports = conf->n_ports;
+	memcpy(fwd.port_ids, conf->port_ids, sizeof(fwd.port_ids));
 	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
 		memcpy(fwd.dst_mac[p].addr_bytes, conf->dst_mac[p], RTE_ETHER_ADDR_LEN);
 		fwd.max_frame[p] = conf->max_frame[p] ? conf->max_frame[p] : UINT32_MAX;
@@ -319,7 +329,7 @@ int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac)
 {
 	uint16_t p;
 
-	if (mode > DPFWD_MODE_MACSWAP)
+	if (mode >= DPFWD_N_MODES)
 		return dpfwd_fail(EINVAL, "mode %u is unknown", mode);
 	for (p = 0; p < DPFWD_MAX_PORTS; p++)
 		memcpy(fwd.dst_mac[p].addr_bytes, dst_mac + 6 * p, RTE_ETHER_ADDR_LEN);
@@ -327,20 +337,16 @@ int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac)
 	return 0;
 }
 
+/* Add the counters of one side (DPFWD_C_RX_SIDE, DPFWD_C_TX_SIDE or both)
+ * of a task to sum; the flags are constants, so this unrolls to the adds. */
 static void
-add_rx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
+add_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c, uint32_t side)
 {
-	sum->rx += c->rx;
-	sum->bursts += c->bursts;
-	sum->empty_polls += c->empty_polls;
-}
-
-static void
-add_tx_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c)
-{
-	sum->tx += c->tx;
-	sum->tx_dropped += c->tx_dropped;
-	sum->oversize += c->oversize;
+#define ADD_IF_SIDE(field, flags, metric, scale, help) \
+	if ((flags) & side) \
+		sum->field += c->field;
+	DPFWD_COUNTER_LIST(ADD_IF_SIDE)
+#undef ADD_IF_SIDE
 }
 
 /* Port and queue views: rx counters where the port is polled, tx counters
@@ -371,9 +377,9 @@ sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
 			if (queue != UINT16_MAX && t->queue != queue)
 				continue;
 			if (t->port == port)
-				add_rx_side(out, &t->c);
+				add_side(out, &t->c, DPFWD_C_RX_SIDE);
 			if (t->peer == port)
-				add_tx_side(out, &t->c);
+				add_side(out, &t->c, DPFWD_C_TX_SIDE);
 		}
 	}
 }
@@ -402,8 +408,7 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 	if (lcore >= RTE_MAX_LCORE)
 		return dpfwd_fail(EINVAL, "lcore %u: out of range", lcore);
 	for (i = 0; i < lcores[lcore].n_tasks; i++) {
-		add_rx_side(out, &lcores[lcore].tasks[i].c);
-		add_tx_side(out, &lcores[lcore].tasks[i].c);
+		add_side(out, &lcores[lcore].tasks[i].c, DPFWD_C_RX_SIDE | DPFWD_C_TX_SIDE);
 	}
 	out->idle_ns = (uint64_t)((double)lcores[lcore].idle_tsc * 1e9 / (double)rte_get_tsc_hz());
 	return 0;
@@ -453,4 +458,13 @@ int dpfwd_fwd_lcores(uint32_t *out, int max)
 		if (lcores[l].n_tasks > 0)
 			out[n++] = l;
 	return n;
+}
+
+int dpfwd_fwd_ports(uint16_t *out, int max)
+{
+	int i;
+
+	for (i = 0; i < fwd.n_ports && i < max; i++)
+		out[i] = fwd.port_ids[i];
+	return i;
 }

@@ -21,6 +21,7 @@ int dpfwd_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int dpfwd_fwd_mode(void);                       /* -1 when not forwarding */
 int dpfwd_fwd_idle(void);                       /* enum dpfwd_idle, -1 before a start */
 int dpfwd_fwd_peer(uint16_t port);              /* -1 when the port is in no task */
+int dpfwd_fwd_ports(uint16_t *out, int max);    /* port ids in config order */
 uint16_t dpfwd_fwd_queues(uint16_t port);       /* rx queues polled on the port */
 int dpfwd_fwd_lcores(uint32_t *out, int max);   /* forwarding lcores, ascending */
 

@@ -4,8 +4,10 @@
  * exporter, systemd status) goes through these, on DPDK's telemetry socket
  * /var/run/dpdk/<instance>/dpdk_telemetry.v2, next to DPDK's /ethdev/ ones.
  *
- * DPDK's JSON encoder nests containers one level deep, so the replies are
- * flat dicts of dicts keyed "port_N", "port_N_queue_Q" and "lcore_L".
+ * DPDK 22.11's JSON encoder nests containers one level deep, so the replies
+ * are flat dicts of dicts keyed "port_I" (I: the port's index in the config),
+ * "port_I_queue_Q" and "lcore_L"; telemetry.read_stats turns them into the
+ * one snapshot shape (snapshot.schema.json) every reader uses.
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,8 +38,6 @@ static struct rte_mempool *pools[MAX_POOLS];
 static unsigned int n_pools;
 static uint64_t start_tsc;
 
-static const char *const MODE_NAMES[] = {"io", "mac", "macswap"};
-static const char *const IDLE_NAMES[] = {"busy", "pause", "sleep", "monitor"};
 
 static struct rte_tel_data *
 counters_dict(const struct dpfwd_counters *c)
@@ -47,80 +47,107 @@ counters_dict(const struct dpfwd_counters *c)
 	if (d == NULL)
 		return NULL;
 	rte_tel_data_start_dict(d);
-	tel_dict_uint(d, "rx", c->rx);
-	tel_dict_uint(d, "tx", c->tx);
-	tel_dict_uint(d, "rx_bytes", c->rx_bytes);
-	tel_dict_uint(d, "tx_bytes", c->tx_bytes);
-	tel_dict_uint(d, "tx_dropped", c->tx_dropped);
-	tel_dict_uint(d, "oversize", c->oversize);
-	tel_dict_uint(d, "bursts", c->bursts);
-	tel_dict_uint(d, "empty_polls", c->empty_polls);
-	tel_dict_uint(d, "idle_ns", c->idle_ns);
+#define ADD_COUNTER(field, flags, metric, scale, help) tel_dict_uint(d, #field, c->field);
+	DPFWD_COUNTER_LIST(ADD_COUNTER)
+#undef ADD_COUNTER
 	return d;
 }
 
 static void
-add_counters(struct rte_tel_data *d, const char *key, const struct dpfwd_counters *c)
+add_child(struct rte_tel_data *d, const char *key, struct rte_tel_data *child)
 {
-	struct rte_tel_data *child = counters_dict(c);
-
 	if (child != NULL && rte_tel_data_add_dict_container(d, key, child, 0) != 0)
 		rte_tel_data_free(child);
 }
 
+/* Lowercase, as ip(8) prints them. */
+static void
+add_mac(struct rte_tel_data *d, uint16_t port)
+{
+	struct rte_ether_addr mac;
+	char text[RTE_ETHER_ADDR_FMT_SIZE];
+	const uint8_t *b = mac.addr_bytes;
+
+	if (rte_eth_macaddr_get(port, &mac) != 0)
+		return;
+	snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+	rte_tel_data_add_dict_string(d, "mac", text);
+}
+
+/* Index in config order of a DPDK port, -1 when it is not configured. */
+static int
+port_index(uint16_t port_id, const uint16_t *ids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == port_id)
+			return i;
+	return -1;
+}
+
+/* Ports are keyed by their config index: "port_I", "port_I_queue_Q". */
 static int
 tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
 	struct dpfwd_counters c;
+	struct rte_tel_data *child;
 	uint32_t lcores[RTE_MAX_LCORE];
-	char key[48];
-	uint16_t port, q;
-	int i, n;
+	uint16_t ids[DPFWD_MAX_PORTS], q;
+	char key[48], name[RTE_ETH_NAME_MAX_LEN];
+	int i, n, mode = dpfwd_fwd_mode(), idle = dpfwd_fwd_idle();
 
 	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "instance", instance);
+	rte_tel_data_add_dict_string(d, "mode", mode >= 0 ? dpfwd_mode_facts[mode].name : "stopped");
+	rte_tel_data_add_dict_string(d, "idle", idle >= 0 ? dpfwd_idle_facts[idle].name : "none");
+	tel_dict_uint(d, "forwarding", dpfwd_fwd_running());
 	tel_dict_uint(d, "elapsed_us", (uint64_t)(dpfwd_fwd_seconds() * 1e6));
-	RTE_ETH_FOREACH_DEV(port) {
-		if (dpfwd_fwd_peer(port) < 0)
-			continue;
-		dpfwd_stats_port(port, &c);
-		snprintf(key, sizeof(key), "port_%u", port);
-		add_counters(d, key, &c);
-		for (q = 0; q < dpfwd_fwd_queues(port); q++) {
-			dpfwd_stats_queue(port, q, &c);
-			snprintf(key, sizeof(key), "port_%u_queue_%u", port, q);
-			add_counters(d, key, &c);
+	n = dpfwd_fwd_ports(ids, DPFWD_MAX_PORTS);
+	for (i = 0; i < n; i++) {
+		dpfwd_stats_port(ids[i], &c);
+		child = counters_dict(&c);
+		if (child != NULL) {
+			tel_dict_uint(child, "port_id", ids[i]);
+			if (rte_eth_dev_get_name_by_port(ids[i], name) == 0)
+				rte_tel_data_add_dict_string(child, "name", name);
+			add_mac(child, ids[i]);
+		}
+		snprintf(key, sizeof(key), "port_%d", i);
+		add_child(d, key, child);
+		for (q = 0; q < dpfwd_fwd_queues(ids[i]); q++) {
+			dpfwd_stats_queue(ids[i], q, &c);
+			snprintf(key, sizeof(key), "port_%d_queue_%u", i, q);
+			add_child(d, key, counters_dict(&c));
 		}
 	}
 	n = dpfwd_fwd_lcores(lcores, RTE_MAX_LCORE);
 	for (i = 0; i < n; i++) {
 		dpfwd_stats_lcore(lcores[i], &c);
 		snprintf(key, sizeof(key), "lcore_%u", lcores[i]);
-		add_counters(d, key, &c);
+		add_child(d, key, counters_dict(&c));
 	}
 	return 0;
 }
 
 static struct rte_tel_data *
-port_dict(uint16_t port)
+port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 {
 	struct rte_tel_data *d = rte_tel_data_alloc();
 	struct rte_eth_dev_info info;
-	struct rte_ether_addr mac;
 	struct rte_eth_link link;
 	char name[RTE_ETH_NAME_MAX_LEN];
-	char macs[RTE_ETHER_ADDR_FMT_SIZE];
+	int peer = dpfwd_fwd_peer(port);
 
 	if (d == NULL)
 		return NULL;
 	rte_tel_data_start_dict(d);
-	tel_dict_uint(d, "id", port);
+	tel_dict_uint(d, "index", index);
+	tel_dict_uint(d, "port_id", port);
 	if (rte_eth_dev_get_name_by_port(port, name) == 0)
 		rte_tel_data_add_dict_string(d, "name", name);
-	if (rte_eth_macaddr_get(port, &mac) == 0) {
-		rte_ether_format_addr(macs, sizeof(macs), &mac);
-		rte_tel_data_add_dict_string(d, "mac", macs);
-	}
+	add_mac(d, port);
 	if (rte_eth_link_get_nowait(port, &link) != 0)
 		memset(&link, 0, sizeof(link));
 	tel_dict_uint(d, "link_up", link.link_status == RTE_ETH_LINK_UP);
@@ -130,7 +157,7 @@ port_dict(uint16_t port)
 		tel_dict_uint(d, "tx_queues", info.nb_tx_queues);
 		rte_tel_data_add_dict_string(d, "driver", info.driver_name);
 	}
-	rte_tel_data_add_dict_int(d, "peer", dpfwd_fwd_peer(port));
+	rte_tel_data_add_dict_int(d, "peer", peer < 0 ? -1 : port_index(peer, ids, n));
 	rte_tel_data_add_dict_int(d, "socket", rte_eth_dev_socket_id(port));
 	return d;
 }
@@ -139,18 +166,15 @@ static int
 tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
-	struct rte_tel_data *child;
+	uint16_t ids[DPFWD_MAX_PORTS];
 	char key[24];
-	uint16_t port;
+	int i, n;
 
 	rte_tel_data_start_dict(d);
-	RTE_ETH_FOREACH_DEV(port) {
-		if (dpfwd_fwd_peer(port) < 0)
-			continue;
-		child = port_dict(port);
-		snprintf(key, sizeof(key), "port_%u", port);
-		if (child != NULL && rte_tel_data_add_dict_container(d, key, child, 0) != 0)
-			rte_tel_data_free(child);
+	n = dpfwd_fwd_ports(ids, DPFWD_MAX_PORTS);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "port_%d", i);
+		add_child(d, key, port_dict(i, ids[i], ids, n));
 	}
 	return 0;
 }
@@ -171,8 +195,8 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_string(d, "version", version);
 	rte_tel_data_add_dict_string(d, "dpdk_version", rte_version());
 	rte_tel_data_add_dict_string(d, "instance", instance);
-	rte_tel_data_add_dict_string(d, "mode", mode >= 0 ? MODE_NAMES[mode] : "stopped");
-	rte_tel_data_add_dict_string(d, "idle", idle >= 0 ? IDLE_NAMES[idle] : "none");
+	rte_tel_data_add_dict_string(d, "mode", mode >= 0 ? dpfwd_mode_facts[mode].name : "stopped");
+	rte_tel_data_add_dict_string(d, "idle", idle >= 0 ? dpfwd_idle_facts[idle].name : "none");
 	tel_dict_uint(d, "uptime_s", (rte_get_tsc_cycles() - start_tsc) / rte_get_tsc_hz());
 	tel_dict_uint(d, "forwarding", dpfwd_fwd_running());
 	lc = rte_tel_data_alloc();

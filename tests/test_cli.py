@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from lab.dpfwd_process import Dpfwd, dpfwd_command
+from snapshots import check_snapshot
 
 NULL_PAIR = ["--vdev", "net_null0", "--vdev", "net_null1"]
 
@@ -106,7 +107,7 @@ def test_stop_by_signal_exits_0_within_2s_leaving_no_hugepage_files(dpdk_host, s
     finally:
         run.kill()
     assert code == 0 and seconds < 2.0
-    snap = json.loads(out)
+    snap = check_snapshot(json.loads(out))
     assert snap["ports"][0]["rx"] > 0 and snap["elapsed_seconds"] > 0
     assert mine() == []
 
@@ -119,7 +120,7 @@ def test_several_pairs_queues_and_lcores_all_forward(dpdk_host, tmp_path):
     proc = dpfwd("run", "--config", str(tmp_path / "multi.yaml"), "--count", "4000000", "--json",
                  "--duration", "20")
     assert proc.returncode == 0, proc.stderr
-    snap = json.loads(proc.stdout)
+    snap = check_snapshot(json.loads(proc.stdout))
     assert [lc["lcore"] for lc in snap["lcores"]] == [1, 2]
     assert all(lc["rx"] > 0 for lc in snap["lcores"])
     assert sum(lc["rx"] for lc in snap["lcores"]) == sum(p["rx"] for p in snap["ports"])

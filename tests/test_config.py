@@ -30,6 +30,9 @@ def test_good_config_loads_with_values_and_defaults():
     assert c.ports[0].vdev == "net_null0" and c.ports[0].setup.rx_descriptors == 1024
     assert c.ports[1].pci == "0000:03:00.0" and c.ports[1].setup.mtu == 9000
     assert c.pairs == ((0, 1),)
+    # parsed once, into typed values
+    assert c.lcores.ids == [0, 1] and c.lcores.text == "0-1"
+    assert c.ports[1].dest_mac == bytes([2, 0, 0, 0, 0, 9]) and c.ports[0].dest_mac is None
 
 
 def test_minimal_config_pairs_ports_in_order():
@@ -67,7 +70,7 @@ BAD = [
     ("ports: [{vdev: null0}, {vdev: net_null1}]",
      "ports[0].vdev: 'null0' is not a DPDK vdev like net_null0 or net_pcap0,rx_pcap=in.pcap"),
     ("ports: [{interface: averyveryverylongname}, {vdev: net_null1}]",
-     "ports[0].interface: 'averyveryverylongname' is not a network interface name (1-15 characters)"),
+     "ports[0].interface: 'averyveryverylongname' is not a network interface name (1-15 of A-Z a-z 0-9 _ . -)"),
     ("ports: [{vdev: net_null0, dest_mac: '02:00:00:00:00'}, {vdev: net_null1}]",
      "ports[0].dest_mac: '02:00:00:00:00' is not a MAC address like 02:00:00:00:00:01"),
     ("ports: [{vdev: net_null0, promiscuous: 'on'}, {vdev: net_null1}]",
@@ -104,7 +107,7 @@ BAD = [
      "eal.lcores: '0' has one lcore; list two or more (the first is the main lcore, "
      "the others forward), e.g. \"0-1\""),
     (PORTS2 + "eal: {lcores: '1-0'}",
-     "eal.lcores: '1-0' is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\""),
+     "eal.lcores: '1-0' is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\" (lcores below 128)"),
     (PORTS2 + "eal: {memory: shm}",
      "eal.memory: 'shm' is not one of: in-memory, hugepages, no-huge"),
     (PORTS2 + "eal: {instance: 'my box'}",
@@ -145,8 +148,10 @@ def test_unreadable_file(tmp_path):
 
 
 def test_lcore_lists():
-    assert cfg.parse_lcores("0,2-4") == [0, 2, 3, 4]
-    assert cfg.parse_lcores("0,1,2@1") == [0, 1, 2]
-    for bad in ("", "a", "1-", "0,0", "3-1"):
+    assert cfg.parse_lcores("0,2-4").ids == [0, 2, 3, 4]
+    pinned = cfg.parse_lcores("0,1,2@1")
+    assert pinned.ids == [0, 1, 2] and pinned.workers == [1, 2] and pinned.cpu_of(2) == 1
+    # bounded before expanded; ASCII digits only
+    for bad in ("", "a", "1-", "0,0", "3-1", "0-4000000000", "0,1@99999999", "0,\u0661"):
         with pytest.raises(ValueError):
             cfg.parse_lcores(bad)

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from lab.dpfwd_process import Dpfwd, dpfwd_command
+from snapshots import check_snapshot
 
 pytestmark = pytest.mark.dataplane
 NULL_PAIR = ["--vdev", "net_null0", "--vdev", "net_null1"]
@@ -55,20 +56,22 @@ def until_changed(read, key, timeout=10):
 
 def test_stats_rise_between_reads_and_match_the_final_counters(running):
     first, second = until_changed(lambda: read_json("stats", "--instance", running.instance),
-                                  lambda s: s["ports"]["0"]["rx"])
-    assert second["ports"]["0"]["rx"] > first["ports"]["0"]["rx"] > 0
+                                  lambda s: s["ports"][0]["rx"])
+    check_snapshot(first)
+    check_snapshot(second)
+    assert second["ports"][0]["rx"] > first["ports"][0]["rx"] > 0
     assert second["elapsed_seconds"] > first["elapsed_seconds"]
-    assert set(second["ports"]["0"]) >= {"rx", "tx", "tx_dropped", "bursts", "empty_polls", "queues"}
-    assert second["lcores"]["1"]["rx"] > 0
+    assert [(p["index"], p["name"]) for p in second["ports"]] == [(0, "net_null0"), (1, "net_null1")]
+    assert second["lcores"][0]["lcore"] == 1 and second["lcores"][0]["rx"] > 0
     code, out, _ = running.stop(signal.SIGTERM)
     assert code == 0
     final_rx = int(out.splitlines()[1].split()[2])     # the table's port 0 rx
-    assert final_rx >= second["ports"]["0"]["rx"]
+    assert final_rx >= second["ports"][0]["rx"]
 
 
 def test_ports_and_status_describe_the_instance(running):
     ports = read_json("ports", "--instance", running.instance)
-    assert [(p["id"], p["name"], p["peer"], p["link_up"]) for p in ports] == [
+    assert [(p["index"], p["name"], p["peer"], p["link_up"]) for p in ports] == [
         (0, "net_null0", 1, 1), (1, "net_null1", 0, 1)]
     status = read_json("status", "--instance", running.instance)
     info = status["info"]
@@ -98,7 +101,7 @@ def test_stats_watch_redraws_rates(running):
                                              "--instance", running.instance],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "rx pps" in proc.stdout and "M" in proc.stdout
+    assert "rx/s" in proc.stdout and "lost/s" in proc.stdout and "Mpps" in proc.stdout
 
 
 def scrape(port):
@@ -130,6 +133,12 @@ def test_prometheus_metrics_are_named_typed_and_rising(running):
     assert b > a > 0
     assert sample(second, "dpfwd_port_link_up", port="1") == 1
     assert sample(second, "dpfwd_info", mode="io") == 1
+    # one family per counter of the header's list, for each scope that keeps it
+    from dpfwd.facts import COUNTERS
+    for scope in ("port", "lcore"):
+        for c in COUNTERS:
+            assert (f"dpfwd_{scope}_{c.metric}" in second) == c.kept_at(scope), (scope, c.name)
+            assert second.get(f"dpfwd_{scope}_{c.metric}", second["dpfwd_info"]).documentation
 
 
 def test_metrics_on_a_busy_port_fail_cleanly(dpdk_host):

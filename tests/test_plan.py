@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from dpfwd import config as cfg
-from dpfwd.engine import Task, make_plan
+from dpfwd.plan import Task, make_plan
 
 
 def plan_of(data):
@@ -30,7 +30,7 @@ def test_pci_ports_are_allow_listed_and_memory_modes_map_to_flags():
     assert args[-2:] == ["--log-level", "pmd.*:debug"]
     no_huge = plan_of({"eal": {"memory": "no-huge", "memory_mb": 256},
                        "ports": [{"vdev": "net_null0"}, {"vdev": "net_null1"}]})
-    assert ["--no-huge", "-m", "256"] == list(no_huge.eal_args[6:9])
+    assert ["--no-huge", "-m", "256"] == list(no_huge.eal_args[4:7])
 
 
 def test_interfaces_become_af_packet_vdevs_sized_for_the_mtu():
@@ -91,13 +91,13 @@ PCI_PORTS = [{"pci": "0000:00:03.0"}, {"pci": "0000:00:04.0"}]
 @pytest.mark.parametrize("nic_node, lcores", [(1, "2-3"), (0, "0-1")])
 def test_unpinned_lcores_go_to_the_nics_node(tmp_path, nic_node, lcores):
     plan = make_plan(cfg.validate({"ports": PCI_PORTS}), two_node_guest(tmp_path, nic_node))
-    assert plan.config.lcores == lcores and list(plan.eal_args[:2]) == ["--lcores", lcores]
+    assert plan.config.lcores.text == lcores and list(plan.eal_args[:2]) == ["--lcores", lcores]
     assert not plan.warnings
 
 
 def test_pinned_lcores_on_the_other_node_are_warned_about_with_the_cpus_to_use(tmp_path):
     plan = make_plan(cfg.validate({"ports": PCI_PORTS, "eal": {"lcores": "0-1"}}), two_node_guest(tmp_path, 1))
-    assert plan.config.lcores == "0-1"
+    assert plan.config.lcores.text == "0-1"
     assert plan.warnings == tuple(
         f"ports[{i}] ({pci}) is on NUMA node 1 but lcore 1 (CPU 1) polling it is on node 0; "
         "set eal.lcores to CPUs of node 1 (2,3)" for i, pci in enumerate(["0000:00:03.0", "0000:00:04.0"]))
@@ -106,4 +106,4 @@ def test_pinned_lcores_on_the_other_node_are_warned_about_with_the_cpus_to_use(t
 def test_virtual_ports_take_the_first_two_online_cpus(tmp_path):
     host = two_node_guest(tmp_path, 1)
     plan = make_plan(cfg.validate({"ports": [{"vdev": "net_null0"}, {"vdev": "net_null1"}]}), host)
-    assert plan.config.lcores == "0-1"
+    assert plan.config.lcores.text == "0-1"

@@ -72,6 +72,37 @@ class Burst:
         self[i]  # bounds check
         return lib.dpfwd_mbuf_pkt_len(self._pkts[i])
 
+    # For Port, Mempool and Capture: the only ways mbufs come into a Burst or leave it.
+    def _fill(self, take):
+        """Fill the empty burst with take(array) -> how many it put there."""
+        self._n = take(self._pkts)
+
+    def _append(self, mbuf):
+        self._pkts[self._n] = mbuf
+        self._n += 1
+
+    def _transmit(self, tx, port_id, queue, free_unsent):
+        """Hand the mbufs to tx(port_id, queue, array, n); (sent, freed).
+
+        Sent mbufs belong to the PMD now. Unsent ones are freed, or with
+        free_unsent False kept, in order, for another try."""
+        n = self._n
+        if n == 0:
+            return 0, 0
+        sent = tx(port_id, queue, self._pkts, n)
+        if sent == n:
+            self._forget()
+            return sent, 0
+        if free_unsent:
+            lib.dpfwd_mbuf_free_bulk(self._pkts + sent, n - sent)
+            self._forget()
+            return sent, n - sent
+        self._release_views()
+        for i in range(n - sent):
+            self._pkts[i] = self._pkts[sent + i]
+        self._n = n - sent
+        return sent, 0
+
     def _release_views(self):
         if self._views:
             for view in self._views:

@@ -30,7 +30,9 @@ The schema (every key but ``ports`` has a default)::
     metrics:
       listen: 127.0.0.1:19310  # Prometheus /metrics; absent or null: off
 
-Nothing here touches DPDK: ``dpfwd config check`` and ``dpfwd run`` share it.
+Strings are parsed here, once, into typed values (Lcores, PCI addresses in
+full form, MACs as bytes, Listen); nothing downstream parses them again.
+Nothing here loads DPDK: ``dpfwd config check`` and ``dpfwd run`` share it.
 """
 import difflib
 import re
@@ -38,22 +40,19 @@ from dataclasses import dataclass, field
 
 import yaml
 
-MODES = ("io", "mac", "macswap")
-IDLE_POLICIES = ("auto", "busy", "pause", "sleep", "monitor")
+from .facts import IDLE_POLICIES, MAX_BURST, MAX_LCORES, MAX_PORTS, MAX_QUEUES, MAX_TASKS, MODES
+
 MEMORY_MODES = ("in-memory", "hugepages", "no-huge")
-MAX_PORTS = 32
-MAX_QUEUES = 16
-MAX_TASKS = 64
-MAX_BURST = 512
 MEMPOOL_CACHE_MAX = 512     # RTE_MEMPOOL_CACHE_MAX_SIZE
+MAX_CPU = 1 << 16           # CPU numbers in lcore lists are bounded before they are expanded
 # Prometheus's exporter range 9100-9999 is fully allocated: stay outside it.
 DEFAULT_METRICS_LISTEN = "127.0.0.1:19310"
 
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-_LCORES = re.compile(r"^\d+(-\d+|@\d+)?(,\d+(-\d+|@\d+)?)*$")
+_LCORES = re.compile(r"^\d+(-\d+|@\d+)?(,\d+(-\d+|@\d+)?)*$", re.ASCII)
 _PCI = re.compile(r"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 _VDEV = re.compile(r"^net_[a-z_]+[0-9]+(,[^\s,=]+=[^\s,]*)*$")
-_IFNAME = re.compile(r"^[^\s/:]{1,15}$")
+_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")   # the kernel allows more, devargs do not (no "," or "=")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
@@ -88,13 +87,48 @@ class PortConfig:
 
 
 @dataclass(frozen=True)
+class Lcores:
+    """An EAL lcore list, parsed: the first lcore is the main one, the others forward."""
+    text: str        # as EAL takes it, e.g. "0-1" or "0,1,2@1"
+    cpus: tuple      # ((lcore, cpu), ...) in the order given
+
+    @property
+    def ids(self):
+        return [lcore for lcore, _ in self.cpus]
+
+    @property
+    def workers(self):
+        return self.ids[1:]
+
+    def cpu_of(self, lcore):
+        return dict(self.cpus)[lcore]
+
+    def __str__(self):
+        return self.text
+
+
+@dataclass(frozen=True)
+class Listen:
+    """An address to serve on: host (IPv4, IPv6 or a name) and TCP port."""
+    host: str
+    port: int
+
+    def __str__(self):
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def format_mac(mac):
+    return ":".join(f"{b:02x}" for b in mac)
+
+
+@dataclass(frozen=True)
 class PortSpec:
     """A configured port: which device, how to set it up, where mac mode sends."""
     vdev: str = None
-    pci: str = None
+    pci: str = None          # full form, 0000:03:00.0
     interface: str = None
     setup: PortConfig = field(default_factory=PortConfig)
-    dest_mac: str = None
+    dest_mac: bytes = None   # 6 bytes; None: the l2fwd default (plan.default_dest_mac)
 
     @property
     def device(self):
@@ -109,7 +143,7 @@ class PortSpec:
 class Config:
     ports: tuple
     instance: str = "dpfwd"
-    lcores: str = None      # None: dpfwd run places them (engine.place_lcores)
+    lcores: Lcores = None   # None: dpfwd run places them (plan.place_lcores)
     memory: str = "in-memory"
     memory_mb: int = 512
     eal_args: tuple = ()
@@ -119,46 +153,35 @@ class Config:
     mode: str = "io"
     burst: int = 32
     idle: str = "auto"
-    metrics_listen: str = None
+    metrics_listen: Listen = None
 
 
 def parse_listen(text):
-    """'ADDR:PORT' -> (addr, port); ValueError when malformed."""
+    """'ADDR:PORT' -> Listen; ValueError when malformed."""
     addr, sep, port = str(text).rpartition(":")
-    if not sep or not addr or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not addr or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(text)
-    return addr.strip("[]"), int(port)
+    return Listen(addr.strip("[]"), int(port))
 
 
 def parse_lcores(text):
-    """'0,2-3' -> [0, 2, 3]; '0,1,2@1' -> [0, 1, 2] (lcore 2 runs on CPU 1).
-
-    ValueError when malformed.
-    """
+    """'0,2-3' -> lcores 0, 2, 3; '0,1,2@1': lcore 2 runs on CPU 1. Every
+    number is bounded before a range is expanded. ValueError when malformed."""
     text = str(text).replace(" ", "")
-    if not _LCORES.match(text):
+    if len(text) > 1024 or not _LCORES.match(text):
         raise ValueError(text)
-    out = []
+    cpus = []
     for part in text.split(","):
-        lo, _, hi = part.split("@")[0].partition("-")
-        lo, hi = int(lo), int(hi or lo)
-        if hi < lo:
-            raise ValueError(text)
-        out.extend(range(lo, hi + 1))
-    if len(set(out)) != len(out):
-        raise ValueError(text)
-    return out
-
-
-def lcore_cpus(text):
-    """'0-1,2@3' -> {0: 0, 1: 1, 2: 3}: the CPU each lcore runs on."""
-    cpus = {}
-    for part in str(text).replace(" ", "").split(","):
         lcores, _, cpu = part.partition("@")
         lo, _, hi = lcores.partition("-")
-        for lcore in range(int(lo), int(hi or lo) + 1):
-            cpus[lcore] = int(cpu) if cpu else lcore
-    return cpus
+        lo, hi = int(lo), int(hi or lo)
+        if not lo <= hi < MAX_LCORES or (cpu and int(cpu) >= MAX_CPU):
+            raise ValueError(text)
+        cpus.extend((lcore, int(cpu) if cpu else lcore) for lcore in range(lo, hi + 1))
+    ids = [lcore for lcore, _ in cpus]
+    if len(set(ids)) != len(ids):
+        raise ValueError(text)
+    return Lcores(text, tuple(cpus))
 
 
 def full_pci(address):
@@ -257,15 +280,15 @@ def _read_eal(c, raw):
     try:
         if lcores is None:
             raise LookupError   # unpinned: placed by the engine on the ports' NUMA node
-        cores = parse_lcores(lcores)
-        if len(cores) < 2:
+        out["lcores"] = parse_lcores(lcores)
+        if len(out["lcores"].ids) < 2:
             c.error("eal.lcores", f"{_show(lcores)} has one lcore; list two or more "
                     "(the first is the main lcore, the others forward), e.g. \"0-1\"")
-        out["lcores"] = str(lcores).replace(" ", "")
     except LookupError:
         pass
     except ValueError:
-        c.error("eal.lcores", f"{_show(lcores)} is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\"")
+        c.error("eal.lcores", f"{_show(lcores)} is not an lcore list like \"0-1\", \"0,2-3\" or "
+                f"\"0,1,2@1\" (lcores below {MAX_LCORES})")
     args = m.get("args", [])
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         c.error("eal.args", "is not a list of strings; write each EAL argument as one item")
@@ -293,12 +316,13 @@ def _read_port(c, raw, path):
         found = "none" if not given else " and ".join(given)
         c.error(path, f"has {found}; give exactly one of vdev, pci or interface")
     pci = c.pattern(m, "pci", path, None, _PCI, "a PCI address like 0000:03:00.0")
+    mac = c.pattern(m, "dest_mac", path, None, _MAC, "a MAC address like 02:00:00:00:00:01")
     return PortSpec(
         vdev=c.pattern(m, "vdev", path, None, _VDEV,
                        "a DPDK vdev like net_null0 or net_pcap0,rx_pcap=in.pcap"),
-        pci=pci if pci is None or len(pci) > 7 else "0000:" + pci,
+        pci=pci if pci is None else full_pci(pci),
         interface=c.pattern(m, "interface", path, None, _IFNAME,
-                            "a network interface name (1-15 characters)"),
+                            "a network interface name (1-15 of A-Z a-z 0-9 _ . -)"),
         setup=PortConfig(
             rx_queues=c.integer(m, "rx_queues", path, 1, 1, MAX_QUEUES),
             tx_queues=c.integer(m, "tx_queues", path, 1, 1, MAX_QUEUES),
@@ -306,14 +330,14 @@ def _read_port(c, raw, path):
             tx_descriptors=c.integer(m, "tx_descriptors", path, 1024, 64, 4096, power_of_two=True),
             mtu=c.integer(m, "mtu", path, 1500, 68, 9000),
             promiscuous=c.boolean(m, "promiscuous", path, True)),
-        dest_mac=c.pattern(m, "dest_mac", path, None, _MAC, "a MAC address like 02:00:00:00:00:01"),
+        dest_mac=None if mac is None else bytes.fromhex(mac.replace(":", "")),
     )
 
 
 def _device_key(port):
     if port.vdev:
         return "vdev " + port.vdev.split(",")[0]
-    return f"pci {port.pci.lower()}" if port.pci else f"interface {port.interface}"
+    return f"pci {port.pci}" if port.pci else f"interface {port.interface}"
 
 
 def _read_ports(c, raw):
@@ -399,7 +423,7 @@ def validate(data):
     listen = mm.get("listen")
     if listen is not None:
         try:
-            parse_listen(listen)
+            listen = parse_listen(listen)
         except ValueError:
             c.error("metrics.listen", f"{_show(listen)} is not ADDR:PORT like {DEFAULT_METRICS_LISTEN}")
             listen = None

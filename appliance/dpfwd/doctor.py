@@ -6,21 +6,16 @@ here changes the host except clean(), which removes DPDK files no live
 process uses.
 """
 import os
-import shutil
-import time
 from dataclasses import asdict, dataclass
 
-from .config import full_pci, lcore_cpus
-from .eal import SERVICE_RUNTIME_DIR
-from .engine import numa_mismatches, placed, plan_lcores, port_nodes
 from .mempool import data_room_for_mtu
+from .plan import numa_mismatches, placed, plan_lcores, port_nodes
+from .stale import RUNTIME_BASES, instance_running, stale_files
 
 OK, WARN, FAIL = "ok", "warn", "fail"
+# Exit codes as monitoring plugins have them: 3 when the check itself could not run.
 SEVERITY = {OK: 0, WARN: 1, FAIL: 2}
-RUNTIME_BASES = ("/var/run/dpdk", SERVICE_RUNTIME_DIR)   # root's, and the service's
-# On a live host, DPDK files younger than this may belong to a process still
-# starting; captured trees are snapshots, where ages mean nothing.
-LIVE_MIN_AGE = 60
+UNKNOWN = 3
 SUPPORTED_DPDK = ("22.11", "24.11")
 # What EAL itself takes besides the mempools (rings, descriptors, heaps): a
 # generous round figure, so the estimate errs towards asking for more.
@@ -45,64 +40,6 @@ def worst(findings):
 
 def as_dict(findings):
     return {"status": worst(findings), "checks": [asdict(f) for f in findings]}
-
-
-# -- DPDK's own files ---------------------------------------------------------
-
-def stale_files(host, min_age=0):
-    """DPDK hugepage files and runtime directories that no live process uses
-    (their owner is gone), as logical paths (under /, not under host.root).
-    Anything younger than min_age seconds is left out: a starting process makes
-    its runtime directory some time before it binds its telemetry socket."""
-    in_use = host.files_in_use()
-    sockets = host.unix_sockets()
-    now = time.time()
-
-    def young(*paths):
-        ages = []
-        for p in paths:
-            try:
-                ages.append(now - os.lstat(host.path(p.lstrip("/"))).st_mtime)
-            except OSError:
-                pass
-        return any(age < min_age for age in ages)
-
-    stale = []
-    for mnt in host.hugetlbfs_mounts():
-        for name in host.listdir(mnt.lstrip("/")):
-            path = os.path.join(mnt, name)
-            if "map_" in name and path not in in_use and not young(path):
-                stale.append(path)
-    for base in RUNTIME_BASES:
-        for prefix in host.listdir(base.lstrip("/")):
-            rdir = os.path.join(base, prefix)
-            files = [os.path.join(rdir, f) for f in host.listdir(rdir.lstrip("/"))]
-            if os.path.isdir(host.path(rdir.lstrip("/"))) and not young(rdir, *files) and \
-                    not any(f in in_use or f in sockets for f in files):
-                stale.append(rdir)
-    return stale
-
-
-def clean(host, min_age=0):
-    """Remove the stale files; returns what was removed."""
-    removed = []
-    for path in stale_files(host, min_age):
-        real = host.path(path.lstrip("/"))
-        if os.path.isdir(real):
-            shutil.rmtree(real, ignore_errors=True)
-        else:
-            try:
-                os.unlink(real)
-            except OSError:
-                continue
-        removed.append(path)
-    return removed
-
-
-def instance_running(host, instance):
-    """An instance runs when its telemetry socket is bound by a live process."""
-    sockets = host.unix_sockets()
-    return any(f"{base}/{instance}/dpdk_telemetry.v2" in sockets for base in RUNTIME_BASES)
 
 
 # -- checks ---------------------------------------------------------------------
@@ -252,8 +189,8 @@ def check_nics(host, config, connection_ip, links):
         elif port.interface:
             out.extend(check_interface_port(host, name, port.interface, connection_ip))
         else:
-            out.extend(check_pci_port(host, name, full_pci(port.pci), connection_ip,
-                                      links.get(full_pci(port.pci))))
+            out.extend(check_pci_port(host, name, port.pci, connection_ip,
+                                      links.get(port.pci)))
     return out
 
 
@@ -307,9 +244,8 @@ def check_pci_port(host, name, pci, connection_ip, link_up):
 
 def check_placement(host, config, tasks):
     """Lcores against the NUMA nodes of the NICs they poll, and CPU isolation."""
-    cpus = lcore_cpus(config.lcores)
     out = [Finding("placement", WARN, problem, fix) for problem, fix in numa_mismatches(config, tasks, host)]
-    workers = sorted({cpus[t.lcore] for t in tasks})
+    workers = sorted({config.lcores.cpu_of(t.lcore) for t in tasks})
     iso = host.isolated_cpus()
     if iso["isolcpus"] or iso["nohz_full"]:
         loose = [c for c in workers if c not in iso["isolcpus"] and c not in iso["nohz_full"]]
@@ -350,7 +286,7 @@ def check_access(host, config, user):
     account = pwd.getpwnam(user)
     gids = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
     paths = [f"/dev/vfio/{nic.iommu_group}" for nic in
-             (host.pci_nic(full_pci(p.pci)) for p in config.ports if p.pci) if nic and nic.iommu_group]
+             (host.pci_nic(p.pci) for p in config.ports if p.pci) if nic and nic.iommu_group]
     if config.memory == "hugepages":
         paths += list(host.hugetlbfs_mounts())
     denied = []

@@ -8,6 +8,11 @@ from .host import Host
 
 # Flags that decide what EAL leaves in the hugetlbfs mount when it ends.
 _MEMORY_FLAGS = ("--in-memory", "--huge-unlink", "--no-huge")
+# DPDK's notices on every start ("No free 1048576 kB hugepages reported on
+# node 0", "No legacy callbacks") tell an operator nothing: warnings and
+# errors only, unless verbose. Given first, so --log-level arguments of the
+# caller still apply to the types they name.
+_QUIET, _VERBOSE = "*:warning", "*:info"
 
 
 class _State:
@@ -35,11 +40,12 @@ class Eal:
     Unless the arguments say otherwise, EAL runs with ``--in-memory``, so
     no hugepage files outlive the process. ``shared=True`` keeps hugepage
     files while it runs, so that secondary processes (``dpfwd capture``) can
-    attach, and removes them at close.
+    attach, and removes them at close. DPDK logs warnings and errors only,
+    unless ``verbose``.
     """
 
-    def __init__(self, args=(), shared=False):
-        args = [str(a) for a in args]
+    def __init__(self, args=(), shared=False, verbose=False):
+        args = ["--log-level", _VERBOSE if verbose else _QUIET] + [str(a) for a in args]
         self.secondary = "--proc-type=secondary" in args
         self.shared = shared and not self.secondary
         if not (self.secondary or self.shared) and not any(a.split("=")[0] in _MEMORY_FLAGS for a in args):

@@ -44,10 +44,9 @@ class Mempool:
         """A Burst of count fresh mbufs, each holding length bytes."""
         burst = Burst.empty(count)
         try:
-            for i in range(count):
-                m = check_null(lib.dpfwd_mbuf_alloc(self._ptr), MempoolError)
-                burst._pkts[i] = m
-                burst._n = i + 1
+            for _ in range(count):
+                m = check_null(lib.dpfwd_mbuf_alloc(self._live()), MempoolError)
+                burst._append(m)
                 check_error(lib.dpfwd_mbuf_set_len(m, length), MempoolError)
         except MempoolError:
             burst.free()

@@ -8,23 +8,10 @@ import logging
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .config import parse_listen
+from .facts import COUNTERS
 from .telemetry import NotRunning, Telemetry, read_info, read_ports, read_stats
 
 log = logging.getLogger("dpfwd")
-
-# (counter key, metric stem, help)
-COUNTERS = (
-    ("rx", "rx_packets", "Packets received"),
-    ("tx", "tx_packets", "Packets sent"),
-    ("rx_bytes", "rx_bytes", "Bytes received"),
-    ("tx_bytes", "tx_bytes", "Bytes sent"),
-    ("tx_dropped", "tx_dropped_packets", "Packets received and not sent (freed)"),
-    ("oversize", "oversize_packets", "Packets dropped as longer than the tx port's MTU"),
-    ("bursts", "rx_bursts", "rx_burst calls that returned packets"),
-    ("empty_polls", "empty_polls", "rx_burst calls that returned nothing"),
-)
-
 
 class DpfwdCollector:
     """Reads the instance's /dpfwd/* commands on each scrape. A failed read
@@ -48,18 +35,14 @@ class DpfwdCollector:
 
     def _stats(self, tm):
         stats = read_stats(tm)
-        for scope, label, rows in (("port", "port", stats["ports"]), ("lcore", "lcore", stats["lcores"])):
-            for key, stem, text in COUNTERS:
-                family = CounterMetricFamily(f"dpfwd_{scope}_{stem}", f"{text}, per {scope}",
-                                             labels=["instance", label])
-                for ident, counters in sorted(rows.items()):
-                    family.add_metric([self.instance, str(ident)], counters[key])
+        for scope, rows in (("port", stats["ports"]), ("lcore", stats["lcores"])):
+            ident = "index" if scope == "port" else scope
+            for counter in (c for c in COUNTERS if c.kept_at(scope)):
+                family = CounterMetricFamily(f"dpfwd_{scope}_{counter.metric}", f"{counter.help}, per {scope}",
+                                             labels=["instance", scope])
+                for row in rows:
+                    family.add_metric([self.instance, str(row[ident])], row[counter.name] / counter.scale)
                 yield family
-        idle = CounterMetricFamily("dpfwd_lcore_idle_seconds", "Time an lcore slept or paused on a quiet wire",
-                                   labels=["instance", "lcore"])
-        for ident, counters in sorted(stats["lcores"].items()):
-            idle.add_metric([self.instance, str(ident)], counters["idle_ns"] / 1e9)
-        yield idle
         seconds = CounterMetricFamily("dpfwd_forwarding_seconds", "Time spent forwarding",
                                       labels=["instance"])
         seconds.add_metric([self.instance], stats["elapsed_seconds"])
@@ -71,7 +54,7 @@ class DpfwdCollector:
         speed = GaugeMetricFamily("dpfwd_port_link_speed_bits_per_second", "Link speed",
                                   labels=["instance", "port", "name"])
         for p in read_ports(tm):
-            ident = [self.instance, str(p["id"]), p["name"]]
+            ident = [self.instance, str(p["index"]), p["name"]]
             link.add_metric(ident, p["link_up"])
             speed.add_metric(ident, p["link_speed_mbps"] * 1e6)
         yield link
@@ -102,9 +85,8 @@ class DpfwdCollector:
 
 
 def serve(instance, listen):
-    """Serve /metrics on listen ('ADDR:PORT') from a daemon thread; returns the server."""
-    addr, port = parse_listen(listen)
+    """Serve /metrics on listen (a config.Listen) from a daemon thread."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DpfwdCollector(instance))
-    server, _thread = start_http_server(port, addr=addr, registry=registry)
-    return server
+    # prometheus-client before 0.20 returns nothing here, later ones (server, thread).
+    start_http_server(listen.port, addr=listen.host, registry=registry)

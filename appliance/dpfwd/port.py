@@ -123,21 +123,9 @@ class Port:
         counted in ``tx_dropped`` unless free_unsent is False, in which case
         the burst keeps them, in order, for another try.
         """
-        n = burst._n
-        if n == 0:
-            return 0
-        sent = _tx(self.id, queue, burst._pkts, n)
-        if sent == n:
-            burst._forget()
-        elif free_unsent:
-            lib.dpfwd_mbuf_free_bulk(burst._pkts + sent, n - sent)
-            self.tx_dropped += n - sent
-            burst._forget()
-        else:
-            burst._release_views()
-            for i in range(n - sent):
-                burst._pkts[i] = burst._pkts[sent + i]
-            burst._n = n - sent
+        sent, freed = burst._transmit(_tx, self.id, queue, free_unsent)
+        if freed:
+            self.tx_dropped += freed
         return sent
 
     def close(self):

@@ -1,11 +1,25 @@
-"""What `dpfwd run` does for a service manager: systemd notifications.
+"""The service runtime of `dpfwd run`: signals, systemd notifications and
+watchdog, reloads, stop conditions. The main thread lives here while the
+lcores forward; it is never on the packet path.
 
-The standard notify protocol: datagrams to $NOTIFY_SOCKET. Without it (a
-shell, a test) every call is a no-op.
+systemd's notify protocol: datagrams to $NOTIFY_SOCKET. Without it (a shell,
+a test) every notification is a no-op.
 """
+import logging
 import os
+import signal
 import socket
+import threading
 import time
+
+from . import facts
+from .errors import DpfwdError
+from .telemetry import NotRunning, Telemetry, read_stats
+
+log = logging.getLogger("dpfwd")
+
+# How often the main thread looks at stop conditions; bounds stop latency.
+POLL_SECONDS = 0.05
 
 
 def notify(*lines):
@@ -45,3 +59,110 @@ class Every:
             return False
         self.next = now + self.period
         return True
+
+
+class Signals:
+    """SIGINT/SIGTERM ask to stop, SIGHUP to reload; installed before EAL
+    starts, so a signal during setup is still handled cleanly."""
+
+    def __enter__(self):
+        self.stop, self.reload, self.wake = threading.Event(), threading.Event(), threading.Event()
+
+        def on_signal(signum, _frame):
+            (self.reload if signum == signal.SIGHUP else self.stop).set()
+            self.wake.set()
+        self._previous = {s: signal.signal(s, on_signal)
+                          for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
+def status_line(mode, prev, cur):
+    """systemd's STATUS= text: rates of the summary packet counters and of loss."""
+    dt = cur["elapsed_seconds"] - prev["elapsed_seconds"]
+    if dt <= 0:
+        return None
+
+    def rate(of):
+        return (sum(of(p) for p in cur["ports"]) - sum(of(p) for p in prev["ports"])) / dt
+    parts = [f"{c.name} {rate(lambda p, k=c.name: p[k]) / 1e6:.2f} Mpps"
+             for c in facts.COUNTERS if c.summary and c.unit == "packets"]
+    return f"forwarding {mode}: " + ", ".join(parts) + f", lost {rate(facts.lost):.0f}/s"
+
+
+class Service:
+    """The main thread's life while the lcores forward: stop conditions,
+    reloads, systemd notifications."""
+
+    def __init__(self, fwd, signals, rebuild, duration=None, count=None):
+        self.fwd, self.signals, self.rebuild = fwd, signals, rebuild
+        self.deadline = time.monotonic() + duration if duration else None
+        self.count = count
+        self.status = Every(1.0)
+        self.watchdog = Every(watchdog_interval())
+        self.last = None
+
+    def loop(self):
+        notify("READY=1", "STATUS=forwarding")
+        while True:
+            self.signals.wake.wait(POLL_SECONDS)
+            self.signals.wake.clear()
+            if self.signals.stop.is_set():
+                break
+            if self.signals.reload.is_set():
+                self.signals.reload.clear()
+                self.reload()
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                break
+            if self.count is not None and self.fwd.forwarded() >= self.count:
+                break
+            if self.watchdog.due() and self.fwd.running():
+                notify("WATCHDOG=1")
+            if self.status.due():
+                self.report_status()
+        notify("STOPPING=1")
+
+    def reload(self):
+        """Re-read the config: apply what can change live. Whatever goes wrong
+        is one log line, and the old config keeps forwarding."""
+        try:
+            new = self.rebuild()
+            restart = self.fwd.apply_live(new)
+        except Exception as exc:    # noqa: BLE001 - a reload must never stop the forwarder
+            errors = getattr(exc, "errors", None) or [getattr(exc, "message", None) or str(exc)
+                                                      or type(exc).__name__]
+            log.error("reload rejected, still running the old config: %s", "; ".join(errors))
+            return
+        if restart:
+            log.warning("reload: %s changed; that needs a restart (nothing was applied)",
+                        ", ".join(restart))
+        else:
+            log.info("reloaded: %s mode, destination MACs applied", new.mode)
+
+    def report_status(self):
+        """STATUS= line for systemctl status, from the same telemetry as every reader."""
+        if not os.environ.get("NOTIFY_SOCKET"):
+            return
+        try:
+            with Telemetry(self.fwd.config.instance) as tm:
+                cur = read_stats(tm)
+        except NotRunning:
+            return
+        line = status_line(self.fwd.config.mode, self.last, cur) if self.last else None
+        if line:
+            notify(f"STATUS={line}")
+        self.last = cur
+
+
+def start_metrics(config):
+    """Serve /metrics as the config says; DpfwdError when the address cannot be had."""
+    from .metrics import serve
+    try:
+        serve(config.instance, config.metrics_listen)
+    except OSError as exc:
+        raise DpfwdError(f"metrics.listen: cannot listen on {config.metrics_listen} "
+                         f"({exc.strerror}); pick a free ADDR:PORT") from None
+    log.info("metrics on http://%s/metrics", config.metrics_listen)

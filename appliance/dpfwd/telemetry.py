@@ -67,31 +67,28 @@ class Telemetry:
 
 
 def _split(flat, prefix):
-    """{'port_0': {...}, 'port_0_queue_1': {...}} -> {0: {...}} for prefix 'port_'."""
-    out = {}
-    for key, value in flat.items():
-        if key.startswith(prefix) and key[len(prefix):].isdigit():
-            out[int(key[len(prefix):])] = value
-    return out
+    """{'port_0': {...}, 'port_0_queue_1': {...}} -> [(0, {...})] for prefix 'port_'."""
+    return sorted((int(key[len(prefix):]), value) for key, value in flat.items()
+                  if key.startswith(prefix) and key[len(prefix):].isdigit())
 
 
 def read_stats(tm):
-    """Counters: {'elapsed_seconds', 'ports': {id: {..., 'queues': {q: {...}}}}, 'lcores': {...}}."""
+    """The snapshot (snapshot.schema.json): the one shape of the counters for
+    every reader and `dpfwd run --json`. Ports are listed in config order."""
     flat = tm.query("/dpfwd/stats")
-    ports = _split(flat, "port_")
-    for key, value in flat.items():
-        if key.startswith("port_") and "_queue_" in key:
-            port, queue = key[5:].split("_queue_")
-            ports[int(port)].setdefault("queues", {})[int(queue)] = value
-    return {"elapsed_seconds": flat.get("elapsed_us", 0) / 1e6, "ports": ports,
-            "lcores": _split(flat, "lcore_")}
+    ports = [dict(value, index=index) for index, value in _split(flat, "port_")]
+    for port in ports:
+        prefix = f"port_{port['index']}_queue_"
+        port["queues"] = [dict(value, queue=q) for q, value in _split(flat, prefix)]
+    return {"instance": flat.get("instance", tm.instance), "mode": flat.get("mode"),
+            "idle": flat.get("idle"), "forwarding": bool(flat.get("forwarding")),
+            "elapsed_seconds": flat.get("elapsed_us", 0) / 1e6, "ports": ports,
+            "lcores": [dict(value, lcore=lcore) for lcore, value in _split(flat, "lcore_")]}
 
 
 def read_ports(tm):
-    ports = [v for _, v in sorted(_split(tm.query("/dpfwd/ports"), "port_").items())]
-    for port in ports:
-        port["mac"] = port.get("mac", "").lower()
-    return ports
+    """The ports in config order: index, DPDK id, name, MAC, link, queues, peer (an index)."""
+    return [v for _, v in _split(tm.query("/dpfwd/ports"), "port_")]
 
 
 def read_info(tm):

@@ -1,4 +1,4 @@
-"""The dpfwd command line.
+"""The dpfwd command line: one module per command, named after it.
 
 Exit codes, the same for every command:
 
@@ -9,7 +9,8 @@ Exit codes, the same for every command:
     4  the data plane failed: EAL, mempool, port or lcore setup
     5  status/stats/ports/capture: no such instance is running
 
-except doctor, whose code is its verdict: 0 all ok, 1 warnings, 2 failures.
+except doctor, whose code is its verdict, as monitoring plugins have it:
+0 all ok, 1 warnings, 2 failures, 3 could not check.
 """
 import logging
 
@@ -17,21 +18,26 @@ import click
 
 from .. import __version__
 from .capture import capture
-from .config_cmd import config
-from .doctor_cmd import doctor_command
-from .readers import ports, stats, status
+from .config import config
+from .doctor import doctor_command
+from .ports import ports
 from .run import run
+from .stats import stats
+from .status import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dpfwd")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages too.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages, and DPDK's notices.")
+@click.option("--instance", envvar="DPFWD_INSTANCE", metavar="NAME",
+              help="The instance every command talks to (EAL file prefix) [$DPFWD_INSTANCE, else dpfwd].")
 @click.pass_context
-def main(ctx, verbose):
+def main(ctx, verbose, instance):
     """dpfwd: a DPDK bump-in-the-wire forwarder."""
     logging.basicConfig(format="dpfwd: %(levelname)s: %(message)s",
                         level=logging.DEBUG if verbose else logging.INFO)
     ctx.ensure_object(dict)
+    ctx.obj.update(verbose=verbose, instance=instance)
 
 
 for command in (run, config, status, stats, ports, capture):

@@ -25,3 +25,7 @@ class ConfigUnreadableError(click.ClickException):
 
 class DataPlaneFailed(click.ClickException):
     exit_code = EXIT_DATAPLANE
+
+
+class InstanceNotRunning(click.ClickException):
+    exit_code = EXIT_NOT_RUNNING

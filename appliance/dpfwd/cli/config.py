@@ -1,8 +1,12 @@
 """dpfwd config check: validate a config file without touching DPDK."""
+import json
+
 import click
 
 from .. import config as cfg
+from ..plan import make_plan
 from .errors import ConfigInvalid, ConfigUnreadableError
+from .options import json_option
 
 
 def check_file(path):
@@ -22,10 +26,21 @@ def config():
 
 @config.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-def check(file):
+@json_option
+def check(file, as_json):
     """Validate FILE: print 'ok' (exit 0) or every error (exit 1). Warnings
-    (valid, but likely to hurt) go to stderr and do not change the exit code."""
-    from ..engine import make_plan
-    for line in make_plan(check_file(file)).warnings:
+    (valid, but likely to hurt) go to stderr and do not change the exit code.
+    With --json: {"valid", "errors", "warnings"} on stdout, same exit codes."""
+    try:
+        warnings = list(make_plan(check_file(file)).warnings)
+    except ConfigInvalid as exc:
+        if not as_json:
+            raise
+        click.echo(json.dumps({"valid": False, "errors": exc.errors, "warnings": []}))
+        raise SystemExit(exc.exit_code) from None
+    if as_json:
+        click.echo(json.dumps({"valid": True, "errors": [], "warnings": warnings}))
+        return
+    for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo("ok")

@@ -6,8 +6,14 @@ import sys
 import click
 
 from .. import config as cfg
-from .. import doctor
+from .. import doctor, stale
 from ..host import Host
+from .options import json_option
+
+
+class CannotCheck(click.UsageError):
+    """The doctor could not look at all: exit 3, as monitoring plugins say 'unknown'."""
+    exit_code = doctor.UNKNOWN
 
 
 def load_config(path):
@@ -23,25 +29,39 @@ def load_config(path):
                                      f"dpfwd config check {path} shows each error")]
 
 
-@click.command()
+class DoctorCommand(click.Command):
+    """Usage errors exit 3 ('could not check'), not click's 2, which here means 'failures'."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise CannotCheck(exc.format_message(), ctx) from None
+
+
+@click.command(cls=DoctorCommand)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also check what this config needs: its NICs, memory and lcores.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: status and every check.")
+@json_option
 @click.option("--clean", is_flag=True,
               help="First remove DPDK hugepage files and runtime directories whose process is gone "
                    "(and that are over a minute old).")
 @click.option("--only-failures", is_flag=True,
               help="Print only the failures, and exit 0 unless there are some (for deploy checks).")
-@click.option("--root", default="/", show_default=True, type=click.Path(file_okay=False, exists=True),
+@click.option("--root", default="/", show_default=True, metavar="DIR",
               help="Read /sys and /proc under this directory (a tree captured from another host).")
 def doctor_command(config_path, as_json, clean, only_failures, root):
     """Check this host is ready to forward: hugepages, hugetlbfs, stale DPDK
     files, IOMMU, vfio, each configured NIC, NUMA placement, memlock, DPDK.
-    Read-only unless --clean. Exit 0 all ok, 1 warnings, 2 failures."""
+    Read-only unless --clean. Exit 0 all ok, 1 warnings, 2 failures, 3 could
+    not check (bad usage, unreadable --root)."""
+    if not os.path.isdir(os.path.join(root, "proc")) or not os.path.isdir(os.path.join(root, "sys")):
+        raise CannotCheck(f"--root {root}: no readable proc/ and sys/ under it; give / or a tree "
+                          "captured with lab/capture-host.py")
     host = Host(root)
     live = root == "/"
-    min_age = doctor.LIVE_MIN_AGE if live else 0
-    removed = doctor.clean(host, min_age) if clean else []
+    min_age = stale.LIVE_MIN_AGE if live else 0
+    removed = stale.clean(host, min_age) if clean else []
     config, findings = load_config(config_path)
     connection = os.environ.get("SSH_CONNECTION", "").split()
     findings += doctor.examine(host, config, connection_ip=connection[2] if len(connection) > 2 else "",

@@ -1,0 +1,38 @@
+"""dpfwd status: is the instance forwarding, in one look."""
+import json
+
+import click
+
+from ..telemetry import read_info, read_ports, read_stats
+from .options import connect, instance_option, json_option, reading
+from .tables import duration, si, summary
+
+
+def status_lines(info, ports, stats):
+    pools = ", ".join(f"{name} {p['in_use']}/{p['size']} in use" for name, p in info["mempools"].items())
+    lines = [
+        f"dpfwd {info['version']} ({info['dpdk_version']}), instance {info['instance']}: "
+        f"{'forwarding' if info['forwarding'] else 'stopped'} in {info['mode']} mode, idle policy "
+        f"{info.get('idle', '?')}, up {duration(info['uptime_s'])}",
+        f"lcores {', '.join(map(str, info['lcores']))}; mempools: {pools or 'none'}; "
+        f"hugepage memory {si(info['hugepage_used_bytes'], 'B')} used of {si(info['hugepage_bytes'], 'B')}",
+    ]
+    counters = {p["index"]: p for p in stats["ports"]}
+    for p in ports:
+        link = f"up {p['link_speed_mbps']} Mb/s" if p["link_up"] else "DOWN"
+        lines.append(f"port {p['index']} {p['name']} ({p['mac']}) link {link}, peer {p['peer']}: "
+                     + summary(counters.get(p["index"], {})))
+    return lines
+
+
+@click.command()
+@instance_option
+@json_option
+def status(instance, as_json):
+    """Is the instance forwarding: version, mode, uptime, memory, ports, totals."""
+    with connect(instance) as tm:
+        info, ports, stats = reading(tm, read_info, read_ports, read_stats)
+    if as_json:
+        click.echo(json.dumps({"info": info, "ports": ports, "stats": stats}))
+    else:
+        click.echo("\n".join(status_lines(info, ports, stats)))

@@ -1,0 +1,62 @@
+"""How counters look on a terminal. Columns come from the counter list
+(dpfwd.facts), so a new counter shows up here with no change."""
+from .. import facts
+
+
+def si(value, unit=""):
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.2f} {prefix}{unit}"
+    return f"{value:.0f} {unit}".rstrip()
+
+
+def duration(seconds):
+    seconds = int(seconds)
+    d, rem = divmod(seconds, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    return (f"{d}d" if d else "") + (f"{h}h" if d or h else "") + f"{m}m{s:02d}s"
+
+
+def columns(scope):
+    """The counters kept at scope ('port' or 'lcore'), plus 'lost'."""
+    return [c.name for c in facts.COUNTERS if c.kept_at(scope)] + ["lost"]
+
+
+def counters_table(snap):
+    """Every counter per port, then per lcore, from a snapshot."""
+    cols = columns("port") + [c for c in columns("lcore") if c not in columns("port")]
+    width = max(14, *(len(c) + 2 for c in cols))
+    lines = [f"{'port':<6}{'name':<20}" + "".join(f"{c:>{width}}" for c in cols)]
+    rows = [(str(p["index"]), p["name"], p) for p in snap["ports"]]
+    rows += [(f"lc{lc['lcore']}", "", lc) for lc in snap["lcores"]]
+    for ident, name, row in rows:
+        values = dict(row, lost=facts.lost(row))
+        lines.append(f"{ident:<6}{name[:19]:<20}" + "".join(f"{values[c]:>{width}}" for c in cols))
+    return "\n".join(lines)
+
+
+def summary(counters):
+    """'rx 10 tx 10 rx_bytes 640 tx_bytes 640 lost 0' for one port."""
+    return " ".join(f"{c.name} {counters.get(c.name, 0)}" for c in facts.COUNTERS if c.summary) + \
+        f" lost {facts.lost(counters)}"
+
+
+def rates(prev, cur):
+    """Per-port rates of the summary counters and of loss between two
+    snapshots, from the data plane's own clock: {index: {name: per second}}."""
+    dt = cur["elapsed_seconds"] - prev["elapsed_seconds"]
+    before = {p["index"]: p for p in prev["ports"]}
+    out = {}
+    for p in cur["ports"]:
+        b = before.get(p["index"], p)
+        out[p["index"]] = {c.name: (p[c.name] - b[c.name]) / dt if dt > 0 else 0.0
+                           for c in facts.COUNTERS if c.summary}
+        out[p["index"]]["lost"] = (facts.lost(p) - facts.lost(b)) / dt if dt > 0 else 0.0
+    return out
+
+
+def rate_text(counter_name, value):
+    """A rate for people: bytes as bit/s, packets as pps."""
+    unit = next((c.unit for c in facts.COUNTERS if c.name == counter_name), "packets")
+    return si(8 * value, "b/s") if unit == "bytes" else si(value, "pps")

@@ -1,0 +1,166 @@
+"""A Plan carried out: EAL, mempools and ports through the Python API, then
+the C forwarding loop on the worker lcores. Start, read, change live, stop."""
+import logging
+
+from . import __version__
+from ._native import ffi, lib
+from .eal import Eal
+from .errors import ForwardingError, PortError, check_error
+from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED
+from .host import Host
+from .mempool import Mempool, data_room_for_mtu
+from .plan import FRAME_OVER_MTU, dest_macs, live_differences, placed
+from .port import Port, device_name, find_port
+from .telemetry import Telemetry, read_stats
+
+log = logging.getLogger("dpfwd")
+
+
+def choose_idle(policy, monitor_supported):
+    """(policy to run, why) for a configured policy on this host; ForwardingError
+    when the host cannot do an explicitly asked one."""
+    if policy == "monitor" and not monitor_supported:
+        raise ForwardingError("forwarding.idle: monitor needs a CPU with power-monitor instructions "
+                              "(UMWAIT or MONITORX), and this one has none; use sleep or auto")
+    if policy != "auto":
+        return policy, "as configured"
+    if monitor_supported:
+        return "monitor", "auto: the CPU can wait on the rx rings (DPDK power management)"
+    return "sleep", "auto: adaptive sleep (this CPU has no power-monitor instructions for DPDK's monitor mode)"
+
+
+def why_not_probed(spec, host):
+    """The likely cause when EAL made no port of a configured device."""
+    if spec.pci:
+        nic = host.pci_nic(spec.pci)
+        if nic is None:
+            return f"the host has no PCI device {spec.pci}; check the address (lspci -D)"
+        if nic.driver not in ("vfio-pci", "uio_pci_generic", "igb_uio"):
+            return (f"it is bound to {nic.driver or 'no driver'}, not vfio-pci; bind it "
+                    f"(the nic_binding role, or: driverctl set-override {spec.pci} vfio-pci)")
+        return ("it is bound to vfio-pci but DPDK has no driver for it, or cannot open its "
+                "IOMMU group; dpfwd doctor checks the host, dpfwd -v run shows DPDK's reasons")
+    if spec.interface:
+        return (f"net_af_packet could not open interface {spec.interface} (does it exist, "
+                "is it up? ip link show); dpfwd -v run shows DPDK's reasons")
+    return "DPDK has no driver of that name (dpdk-testpmd --help lists none); dpfwd -v run shows DPDK's reasons"
+
+
+class Forwarder:
+    """Start, watch and stop the data plane that a Plan describes."""
+
+    def __init__(self, plan, verbose=False):
+        self.plan = plan
+        self.verbose = verbose
+        self.config = plan.config
+        self.eal = None
+        self.ports = []
+        self.pools = {}
+        self.idle = None
+        self._counters = ffi.new("uint64_t[]", len(COUNTER_NAMES))
+
+    def start(self):
+        cfg = self.config
+        for line in self.plan.warnings:
+            log.warning("%s", line)
+        self.eal = Eal(self.plan.eal_args, shared=cfg.memory == "hugepages", verbose=self.verbose)
+        check_error(lib.dpfwd_telemetry_register(cfg.instance.encode(), __version__.encode()))
+        if cfg.memory == "hugepages":
+            check_error(lib.dpfwd_pdump_init())     # live capture needs shared memory
+        ids = [self._find(i, device) for i, device in enumerate(self.plan.devices)]
+        # One pool per NUMA node in use, sized for the largest MTU there; a
+        # port that does not know its node (a vdev) counts as node 0.
+        sockets = [max(lib.dpfwd_port_socket(port_id), 0) for port_id in ids]
+        by_socket = {}
+        for socket, spec in zip(sockets, cfg.ports):
+            by_socket.setdefault(socket, []).append(spec.setup.mtu)
+        for socket, mtus in sorted(by_socket.items()):
+            self.pools[socket] = Mempool(f"dpfwd_s{socket}", cfg.mbufs, cfg.cache, socket,
+                                         data_room=data_room_for_mtu(max(mtus)))
+            check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
+        self.idle, why = choose_idle(cfg.idle, bool(lib.dpfwd_idle_monitor_supported()))
+        log.info("idle policy %s (%s)", self.idle, why)
+        for port_id, socket, spec in zip(ids, sockets, cfg.ports):
+            self.ports.append(Port(port_id, self.pools[socket], spec.setup, start=False))
+        if self.idle == "monitor":
+            # DPDK takes power management only on stopped queues.
+            for t in self.plan.tasks:
+                check_error(lib.dpfwd_port_power_monitor(self.ports[t.port].id, t.queue, t.lcore),
+                            ForwardingError)
+        for i, port in enumerate(self.ports):
+            port.start()
+            for line in port.adjustments:
+                log.warning("ports[%d] (%s): %s", i, port.name, line)
+        check_error(lib.dpfwd_fwd_start(self._fwd_conf()), ForwardingError)
+
+    def _find(self, index, device):
+        """The DPDK port id EAL gave a planned device."""
+        try:
+            port_id = find_port(device_name(device), probe=False)
+        except PortError:
+            raise PortError(f"ports[{index}]: {device_name(device)} did not come up; "
+                            f"{why_not_probed(self.config.ports[index], Host())}") from None
+        if port_id >= lib.DPFWD_MAX_PORTS:
+            raise PortError(f"ports[{index}]: DPDK port id {port_id} is above {lib.DPFWD_MAX_PORTS - 1}")
+        return port_id
+
+    def describe(self):
+        """'mac mode: net_null0 <-> net_null1, ...' for logs."""
+        return f"{self.config.mode} mode: " + ", ".join(
+            f"{self.ports[a].name} <-> {self.ports[b].name}" for a, b in self.config.pairs)
+
+    def _fwd_conf(self):
+        cfg = self.config
+        conf = ffi.new("struct dpfwd_fwd_conf *")
+        conf.mode = MODES.index(cfg.mode)
+        conf.idle = DATAPLANE_IDLE.index(self.idle)
+        conf.burst = cfg.burst
+        conf.n_tasks = len(self.plan.tasks)
+        for i, t in enumerate(self.plan.tasks):
+            conf.tasks[i] = {"lcore": t.lcore, "port": self.ports[t.port].id, "queue": t.queue,
+                             "peer": self.ports[t.peer].id, "check_frames": int(t.check_frames)}
+        conf.n_ports = len(self.ports)
+        for i, (port, spec, mac) in enumerate(zip(self.ports, cfg.ports, dest_macs(cfg))):
+            conf.port_ids[i] = port.id
+            conf.dst_mac[port.id] = list(mac)
+            conf.max_frame[port.id] = spec.setup.mtu + FRAME_OVER_MTU
+        return conf
+
+    def apply_live(self, new):
+        """Take what can change while forwarding (mode, destination MACs) from
+        config new; return the dotted names of what needs a restart."""
+        new = placed(new, Host())
+        restart = live_differences(self.config, new)
+        if restart:
+            return restart
+        macs = bytearray(6 * lib.DPFWD_MAX_PORTS)
+        for port, mac in zip(self.ports, dest_macs(new)):
+            macs[6 * port.id:6 * port.id + 6] = mac
+        check_error(lib.dpfwd_fwd_set_mode(MODES.index(new.mode), ffi.from_buffer(macs)))
+        self.config = new
+        return []
+
+    def forwarded(self):
+        """Packets received on all ports so far (cheap: for stop conditions)."""
+        total, c, at = 0, self._counters, COUNTER_NAMES.index(RECEIVED)
+        for port in self.ports:
+            check_error(lib.dpfwd_stats_port(port.id, ffi.cast("struct dpfwd_counters *", c)))
+            total += c[at]
+        return total
+
+    def snapshot(self):
+        """The counters, as every reader sees them: through telemetry."""
+        with Telemetry(self.config.instance) as tm:
+            return read_stats(tm)
+
+    def running(self):
+        return bool(lib.dpfwd_fwd_running())
+
+    def stop(self):
+        lib.dpfwd_fwd_stop()
+
+    def close(self):
+        """Stop forwarding, close ports and pools, clean EAL up."""
+        self.stop()
+        if self.eal is not None:
+            self.eal.close()

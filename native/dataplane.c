@@ -33,7 +33,7 @@
 
 RTE_LOG_REGISTER_DEFAULT(dpfwd_logtype, INFO);
 
-static RTE_DEFINE_PER_LCORE(char, errmsg[256]);
+static RTE_DEFINE_PER_LCORE(char, errmsg[512]);
 
 const char *dpfwd_errmsg(void)
 {
@@ -57,10 +57,16 @@ const char *dpfwd_dpdk_version(void)
 
 int dpfwd_eal_init(int argc, char **argv)
 {
-	int ret = rte_eal_init(argc, argv);
+	char said[200];
+	int ret;
 
-	if (ret < 0)
-		return dpfwd_fail(rte_errno, "rte_eal_init: %s", rte_strerror(rte_errno));
+	dpfwd_log_forget();
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		dpfwd_log_recent(said, sizeof(said));
+		return dpfwd_fail(rte_errno, "rte_eal_init: %s%s%s", rte_strerror(rte_errno),
+				  said[0] ? "; DPDK said: " : "", said);
+	}
 	return ret;
 }
 

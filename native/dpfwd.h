@@ -156,6 +156,12 @@ struct dpfwd_fwd_conf {
 	uint32_t max_frame[32];
 };
 
+/* DPDK's log through dpfwd (log.c): noise dropped unless verbose; the
+ * lines since the last forget are kept for error messages. */
+int dpfwd_log_init(int verbose);
+void dpfwd_log_forget(void);
+uint32_t dpfwd_log_recent(char *buf, uint32_t len);
+
 /* EAL */
 int dpfwd_eal_init(int argc, char **argv);
 int dpfwd_eal_cleanup(void);

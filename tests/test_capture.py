@@ -1,8 +1,11 @@
 """dpfwd capture: live pdump capture from a forwarding instance."""
+import json
 import pathlib
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -63,3 +66,25 @@ def test_capture_needs_shared_memory(dpdk_host, tmp_path):
 def test_capture_without_instance(dpdk_host, tmp_path):
     proc = capture("--instance", "nobody_here", "--port", "0", "--count", "1", "-w", str(tmp_path / "x"))
     assert proc.returncode == 5 and "no dpfwd instance 'nobody_here'" in proc.stderr
+
+
+def test_capture_without_count_runs_until_ctrl_c(dpdk_host, tmp_path):
+    """Like tcpdump: no --count, no --duration: it writes until SIGINT, then reports."""
+    out = tmp_path / "until.pcap"
+    run = Dpfwd(["--vdev", "net_null0", "--vdev", "net_null1", "--memory", "hugepages",
+                 "--instance", "t_cap_int"])
+    try:
+        cap = subprocess.Popen(dpfwd_command() + ["capture", "--instance", "t_cap_int", "--port", "0",
+                                                  "--direction", "rx", "-w", str(out), "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not (out.exists() and out.stat().st_size > 24) and time.monotonic() < deadline \
+                and cap.poll() is None:
+            time.sleep(0.05)     # polling a file for a bounded time, not a synchronisation guess
+        cap.send_signal(signal.SIGINT)
+        stdout, stderr = cap.communicate(timeout=20)
+    finally:
+        run.kill()
+    assert cap.returncode == 0, stderr
+    report = json.loads(stdout)
+    assert report["written"] > 0 and report["written"] == len(pcap.read(out))

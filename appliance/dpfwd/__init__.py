@@ -1,12 +1,19 @@
-"""dpfwd: a DPDK forwarding appliance. The Python API over its C data plane."""
+"""dpfwd: a DPDK forwarding appliance. The Python API over its C data plane.
+
+The API (Eal, Mempool, Port, ...) loads DPDK when first touched, not on
+``import dpfwd``: config checks, plans and readers run without it.
+"""
+import importlib
+
 __version__ = "0.1.0"
 
-from .burst import Burst  # noqa: E402
-from .eal import Eal  # noqa: E402
-from .errors import DpfwdError, EalError, ForwardingError, MempoolError, PortError  # noqa: E402
-from .config import PortConfig  # noqa: E402
-from .mempool import Mempool, data_room_for_mtu  # noqa: E402
-from .port import Port  # noqa: E402
+_API = {"Burst": "burst", "Eal": "eal", "Mempool": "mempool", "data_room_for_mtu": "mempool",
+        "Port": "port", "PortConfig": "config", "DpfwdError": "errors", "EalError": "errors",
+        "ForwardingError": "errors", "MempoolError": "errors", "PortError": "errors"}
+__all__ = sorted(_API)
 
-__all__ = ["Burst", "DpfwdError", "Eal", "EalError", "ForwardingError", "Mempool",
-           "MempoolError", "Port", "PortConfig", "PortError", "data_room_for_mtu"]
+
+def __getattr__(name):
+    if name not in _API:
+        raise AttributeError(f"module 'dpfwd' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_API[name]}", __name__), name)

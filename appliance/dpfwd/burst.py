@@ -1,5 +1,5 @@
 """Bursts: arrays of mbufs held by Python without copying their bytes."""
-from ._native import ffi, lib
+from .binding import ffi, lib
 from .eal import eal_alive
 
 # Arrays of mbuf pointers, kept for reuse: allocating one per rx_burst costs

@@ -5,9 +5,8 @@ Capture asks it for a port's packets and reads them from a ring.
 """
 import os
 
-from ._native import ffi, lib
+from .binding import check_error, check_null, ffi, lib
 from .burst import Burst
-from .errors import check_error, check_null
 from .port import find_port
 
 DIRECTIONS = {"rx": 1, "tx": 2, "both": 3}

@@ -317,8 +317,8 @@ def service_user(name="dpfwd"):
 
 
 def check_dpdk():
-    from ._native import ffi, lib
-    version = ffi.string(lib.dpfwd_dpdk_version()).decode()
+    from .eal import Eal
+    version = Eal.version()
     number = version.split()[-1]
     if number.startswith(SUPPORTED_DPDK):
         return [Finding("dpdk", OK, version)]

@@ -2,16 +2,16 @@
 import glob
 import os
 
-from ._native import ffi, lib
-from .errors import EalError, check_error
+from .binding import check_error, ffi, lib
+from .errors import EalError
 from .host import Host
+from .runtime import runtime_dir
 
 # Flags that decide what EAL leaves in the hugetlbfs mount when it ends.
 _MEMORY_FLAGS = ("--in-memory", "--huge-unlink", "--no-huge")
-# DPDK's notices on every start ("No free 1048576 kB hugepages reported on
-# node 0", "No legacy callbacks") tell an operator nothing: warnings and
-# errors only, unless verbose. Given first, so --log-level arguments of the
-# caller still apply to the types they name.
+# DPDK's warnings and errors, or with verbose its notices and info too. Given
+# first, so --log-level arguments of the caller still apply to the types they
+# name. Lines that tell an operator nothing are dropped by log.c unless verbose.
 _QUIET, _VERBOSE = "*:warning", "*:info"
 
 
@@ -57,6 +57,7 @@ class Eal:
         self._open_ports = {}   # port id -> the Port that set it up
         argv_keep = [ffi.new("char[]", a.encode()) for a in ["dpfwd", *args]]
         argv = ffi.new("char *[]", argv_keep)
+        check_error(lib.dpfwd_log_init(int(verbose)), EalError)
         _State.used = True
         check_error(lib.dpfwd_eal_init(len(argv_keep), argv), EalError)
         _State.current = self
@@ -64,6 +65,13 @@ class Eal:
     @staticmethod
     def version():
         return ffi.string(lib.dpfwd_dpdk_version()).decode()
+
+    @staticmethod
+    def dpdk_said():
+        """DPDK's last log lines (warnings and errors unless verbose), '; '-joined."""
+        buf = ffi.new("char[]", 1024)
+        lib.dpfwd_log_recent(buf, len(buf))
+        return ffi.string(buf).decode(errors="replace")
 
     def _adopt(self, child):
         self._children.append(child)
@@ -119,26 +127,6 @@ class Eal:
             os.rmdir(run_dir)
         except OSError:
             pass
-
-
-# The systemd unit runs EAL with XDG_RUNTIME_DIR=/run/dpfwd.
-SERVICE_RUNTIME_DIR = "/run/dpfwd/dpdk"
-
-
-def runtime_dir():
-    """Where EAL keeps runtime files: /var/run/dpdk for root, else XDG_RUNTIME_DIR."""
-    if os.geteuid() == 0:
-        return "/var/run/dpdk"
-    return os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
-
-
-def instance_dir(instance):
-    """The runtime directory of a running instance: this user's, else the service's."""
-    for base in (runtime_dir(), SERVICE_RUNTIME_DIR):
-        path = os.path.join(base, instance)
-        if os.path.exists(os.path.join(path, "dpdk_telemetry.v2")):
-            return path
-    return os.path.join(runtime_dir(), instance)
 
 
 def hugetlbfs_mounts():

@@ -1,8 +1,5 @@
-"""The exceptions dpfwd raises, and the one place native return codes become them."""
-import errno
-import os
-
-from ._native import ffi, lib
+"""The exceptions dpfwd raises (binding.check_error makes them from native
+return codes). Loads no DPDK: config checks and readers use it too."""
 
 
 class DpfwdError(Exception):
@@ -23,25 +20,3 @@ class MempoolError(DpfwdError):
 
 class ForwardingError(DpfwdError):
     """The forwarding lcores could not start."""
-
-
-def native_message(code):
-    """The data plane's message for the last failure, or strerror of code."""
-    msg = ffi.string(lib.dpfwd_errmsg()).decode(errors="replace")
-    return msg or os.strerror(abs(code))
-
-
-def check_error(ret, cls=DpfwdError):
-    """Raise cls with the data plane's message when ret is a negative errno."""
-    if ret < 0:
-        exc = cls(native_message(ret))
-        exc.errno = -ret
-        raise exc
-    return ret
-
-
-def check_null(ptr, cls=DpfwdError):
-    if ptr == ffi.NULL:
-        exc = cls(native_message(-errno.ENOMEM))
-        raise exc
-    return ptr

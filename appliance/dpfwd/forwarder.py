@@ -3,9 +3,9 @@ the C forwarding loop on the worker lcores. Start, read, change live, stop."""
 import logging
 
 from . import __version__
-from ._native import ffi, lib
+from .binding import check_error, ffi, lib
 from .eal import Eal
-from .errors import ForwardingError, PortError, check_error
+from .errors import ForwardingError, PortError
 from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED
 from .host import Host
 from .mempool import Mempool, data_room_for_mtu
@@ -39,11 +39,10 @@ def why_not_probed(spec, host):
             return (f"it is bound to {nic.driver or 'no driver'}, not vfio-pci; bind it "
                     f"(the nic_binding role, or: driverctl set-override {spec.pci} vfio-pci)")
         return ("it is bound to vfio-pci but DPDK has no driver for it, or cannot open its "
-                "IOMMU group; dpfwd doctor checks the host, dpfwd -v run shows DPDK's reasons")
+                "IOMMU group; dpfwd doctor checks the host; `dpfwd -v run` shows more of DPDK's reasons")
     if spec.interface:
-        return (f"net_af_packet could not open interface {spec.interface} (does it exist, "
-                "is it up? ip link show); dpfwd -v run shows DPDK's reasons")
-    return "DPDK has no driver of that name (dpdk-testpmd --help lists none); dpfwd -v run shows DPDK's reasons"
+        return f"net_af_packet could not open interface {spec.interface} (does it exist? ip link show)"
+    return "DPDK made no port of it (a driver that is not installed, or bad device arguments)"
 
 
 class Forwarder:
@@ -98,8 +97,10 @@ class Forwarder:
         try:
             port_id = find_port(device_name(device), probe=False)
         except PortError:
+            said = self.eal.dpdk_said()
             raise PortError(f"ports[{index}]: {device_name(device)} did not come up; "
-                            f"{why_not_probed(self.config.ports[index], Host())}") from None
+                            f"{why_not_probed(self.config.ports[index], Host())}"
+                            + (f"; DPDK said: {said}" if said else "")) from None
         if port_id >= lib.DPFWD_MAX_PORTS:
             raise PortError(f"ports[{index}]: DPDK port id {port_id} is above {lib.DPFWD_MAX_PORTS - 1}")
         return port_id

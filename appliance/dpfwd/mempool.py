@@ -1,8 +1,8 @@
 """Pools of packet buffers (mbufs)."""
-from ._native import lib
+from .binding import check_error, check_null, lib
 from .burst import Burst
 from .eal import eal_alive, require_eal
-from .errors import MempoolError, check_error, check_null
+from .errors import MempoolError
 
 SOCKET_ANY = -1
 DEFAULT_MBUFS = 8192

@@ -1,11 +1,11 @@
 """Ethernet ports: find, set up, burst, close."""
 import re
 
-from ._native import ffi, lib
+from .binding import check_error, ffi, lib
 from .burst import EMPTY, Burst, _array, _give_back, _spare_arrays
 from .config import PortConfig
 from .eal import eal_alive, require_eal
-from .errors import PortError, check_error
+from .errors import PortError
 
 _PCI_SHORT = re.compile(r"^[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 

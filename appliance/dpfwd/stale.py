@@ -8,7 +8,7 @@ import os
 import shutil
 import time
 
-from .eal import SERVICE_RUNTIME_DIR
+from .runtime import SERVICE_RUNTIME_DIR
 
 RUNTIME_BASES = ("/var/run/dpdk", SERVICE_RUNTIME_DIR)   # root's, and the service's
 # On a live host, DPDK files younger than this may belong to a process still

@@ -8,7 +8,7 @@ import json
 import os
 import socket
 
-from .eal import instance_dir
+from .runtime import instance_dir
 from .errors import DpfwdError
 
 COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")

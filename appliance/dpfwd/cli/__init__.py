@@ -12,21 +12,38 @@ Exit codes, the same for every command:
 except doctor, whose code is its verdict, as monitoring plugins have it:
 0 all ok, 1 warnings, 2 failures, 3 could not check.
 """
+import importlib
 import logging
 
 import click
 
 from .. import __version__
-from .capture import capture
-from .config import config
-from .doctor import doctor_command
-from .ports import ports
-from .run import run
-from .stats import stats
-from .status import status
+
+# name -> (module, function). Loaded when used: `dpfwd config check` and the
+# readers never load DPDK, and --help stays fast.
+COMMANDS = {
+    "run": ("run", "run"),
+    "config": ("config", "config"),
+    "status": ("status", "status"),
+    "stats": ("stats", "stats"),
+    "ports": ("ports", "ports"),
+    "capture": ("capture", "capture"),
+    "doctor": ("doctor", "doctor_command"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dpfwd")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages, and DPDK's notices.")
 @click.option("--instance", envvar="DPFWD_INSTANCE", metavar="NAME",
@@ -38,8 +55,3 @@ def main(ctx, verbose, instance):
                         level=logging.DEBUG if verbose else logging.INFO)
     ctx.ensure_object(dict)
     ctx.obj.update(verbose=verbose, instance=instance)
-
-
-for command in (run, config, status, stats, ports, capture):
-    main.add_command(command)
-main.add_command(doctor_command, name="doctor")

@@ -8,7 +8,8 @@ import time
 import click
 
 from ..capture import DIRECTIONS, Capture
-from ..eal import Eal, instance_dir
+from ..eal import Eal
+from ..runtime import instance_dir
 from ..errors import DpfwdError
 from ..pcapfile import PcapWriter
 from .errors import DataPlaneFailed, InstanceNotRunning

@@ -1,0 +1,126 @@
+"""The structure holds: each fact once, pure layers, CLI conventions. These
+need no DPDK, except the last two, which start it."""
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from dpfwd import facts
+from dpfwd.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "appliance" / "dpfwd"
+FIXTURES = ROOT / "tests" / "fixtures" / "hosts"
+
+
+def test_the_header_lists_are_what_python_sees():
+    header = (ROOT / "native" / "dpfwd.h").read_text()
+    listed = re.findall(r"^\tX\((\w+), ", header.split("DPFWD_COUNTER_LIST(X)")[1].split("\n\n")[0], re.M)
+    assert list(facts.COUNTER_NAMES) == listed
+    modes = re.findall(r'X\(\w+, "(\w+)"', header.split("DPFWD_MODE_LIST(X)")[1].split("\n\n")[0])
+    idle = re.findall(r'X\(\w+, "(\w+)"', header.split("DPFWD_IDLE_LIST(X)")[1].split("\n\n")[0])
+    assert (list(facts.MODES), list(facts.DATAPLANE_IDLE)) == (modes, idle)
+    assert all(c.help and c.metric and c.scale >= 1 for c in facts.COUNTERS)
+    assert facts.RECEIVED == "rx" and facts.MAX_BURST == 512
+
+
+def test_no_python_module_spells_a_counter_or_a_mode():
+    """Counter and mode names live in native/dpfwd.h; Python takes them from dpfwd.facts."""
+    names = [c for c in facts.COUNTER_NAMES if len(c) > 2] + ["macswap"]
+    spelled = re.compile(r"""["'](%s)["']""" % "|".join(names))
+    offenders = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for p in sorted(PACKAGE.rglob("*.py"))
+                 for n, line in enumerate(p.read_text().splitlines(), 1) if spelled.search(line)]
+    assert offenders == []
+
+
+def test_config_plan_and_config_check_load_no_dpdk_library(tmp_path):
+    """A build host, or an operator's laptop, checks configs without DPDK."""
+    (tmp_path / "c.yaml").write_text("ports: [{vdev: net_null0}, {pci: '03:00.0'}]\n")
+    code = ("import sys, dpfwd.config, dpfwd.plan; from dpfwd.cli import main;"
+            f"main(['config', 'check', '{tmp_path}/c.yaml'], standalone_mode=False);"
+            "maps = open('/proc/self/maps').read();"
+            "print('librte_' in maps, 'dpfwd._native' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["ok", "False", "False"]
+
+
+def walk(command, path=("dpfwd",)):
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            yield from walk(command.get_command(ctx, name), path + (name,))
+
+
+def test_every_option_has_help_and_every_reader_speaks_json():
+    missing = [f"{' '.join(path)} {opt.opts[0]}" for path, cmd in walk(main) for opt in cmd.params
+               if isinstance(opt, click.Option) and not opt.help and not opt.hidden]
+    assert missing == []
+    commands = [" ".join(path) for path, cmd in walk(main) if not isinstance(cmd, click.Group)]
+    without_json = [" ".join(path) for path, cmd in walk(main)
+                    if not isinstance(cmd, click.Group) and "as_json" not in [p.name for p in cmd.params]]
+    assert len(commands) == 7 and without_json == []
+
+
+@pytest.mark.parametrize("how", [["--instance", "nobody_a"], ["env"]])
+def test_the_instance_comes_from_the_root_group_or_the_environment(how):
+    args = (how if how != ["env"] else []) + ["status"]
+    env = {"DPFWD_INSTANCE": "nobody_a"} if how == ["env"] else {}
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 5 and "no dpfwd instance 'nobody_a'" in result.output
+    # a command's own --instance wins
+    result = CliRunner().invoke(main, args + ["--instance", "nobody_b"], env=env)
+    assert "'nobody_b'" in result.output
+
+
+def test_doctor_could_not_check_is_3_not_a_verdict(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["doctor", "--root", str(tmp_path)]).exit_code == 3
+    assert runner.invoke(main, ["doctor", "--no-such-option"]).exit_code == 3
+    verdict = runner.invoke(main, ["doctor", "--root", str(FIXTURES / "guest"), "--json"])
+    assert verdict.exit_code in (0, 1, 2) and json.loads(verdict.output)["status"]
+
+
+def test_config_check_json(tmp_path):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("ports: [{vdev: net_null0}, {vdev: net_null1}]\nmempool: {mbufs: 1024}\n")
+    bad.write_text("ports: [{vdev: net_null0}]\n")
+    ok = CliRunner().invoke(main, ["config", "check", "--json", str(good)])
+    assert ok.exit_code == 0 and json.loads(ok.output)["valid"] is True
+    assert "mempool.mbufs" in json.loads(ok.output)["warnings"][0]
+    no = CliRunner().invoke(main, ["config", "check", "--json", str(bad)])
+    assert no.exit_code == 1 and json.loads(no.output)["errors"][0] == "ports: has 1 ports; give between 2 and 32"
+
+
+# -- with DPDK ------------------------------------------------------------------
+
+def run_dpfwd(*args):
+    from lab.dpfwd_process import dpfwd_command
+    return subprocess.run(dpfwd_command() + list(args), capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.dataplane
+def test_dpdk_notices_only_with_verbose(dpdk_host):
+    quiet = run_dpfwd("run", "--vdev", "net_null0", "--vdev", "net_null1", "--duration", "0.2",
+                      "--instance", "t_quiet")
+    loud = run_dpfwd("-v", "run", "--vdev", "net_null0", "--vdev", "net_null1", "--duration", "0.2",
+                     "--instance", "t_loud")
+    assert quiet.returncode == loud.returncode == 0
+    assert "EAL:" not in quiet.stderr and "TELEMETRY:" not in quiet.stderr
+    assert "No legacy callbacks" in loud.stderr and "EAL: " in loud.stderr
+
+
+@pytest.mark.dataplane
+def test_a_port_that_does_not_come_up_says_why(dpdk_host):
+    proc = run_dpfwd("run", "--interface", "nosuchif0", "--vdev", "net_null1", "--instance", "t_noif")
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    error = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and "could not open interface nosuchif0" in error[0]
+    assert "DPDK said: " in error[0] and "SIOCGIFINDEX" in error[0]
+    assert "log above" not in proc.stderr

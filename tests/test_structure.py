@@ -1,6 +1,7 @@
 """The structure holds: each fact once, pure layers, CLI conventions. These
 need no DPDK, except the last two, which start it."""
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -124,3 +125,52 @@ def test_a_port_that_does_not_come_up_says_why(dpdk_host):
     assert len(error) == 1 and "could not open interface nosuchif0" in error[0]
     assert "DPDK said: " in error[0] and "SIOCGIFINDEX" in error[0]
     assert "log above" not in proc.stderr
+
+
+def test_man_page_covers_every_command_and_option():
+    from dpfwd.cli.manpage import render
+    page = render()
+    assert page.startswith(".TH DPFWD 1")
+    for path, cmd in walk(main):
+        if not isinstance(cmd, click.Group):
+            assert f'.SS "{" ".join(path)} ' in page
+        for opt in cmd.params:
+            if isinstance(opt, click.Option):
+                assert opt.opts[-1].replace("-", "\\-") in page, (path, opt.opts)
+    checked = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z"], input=page, capture_output=True,
+                             text=True)
+    assert checked.returncode == 0 and checked.stderr == ""
+
+
+def test_bash_completion_completes_commands_and_choices():
+    from lab.dpfwd_process import dpfwd_command
+
+    def complete(*words):
+        env = dict(os.environ, _DPFWD_COMPLETE="bash_complete", COMP_WORDS=" ".join(("dpfwd",) + words),
+                   COMP_CWORD=str(len(words)))
+        out = subprocess.run(dpfwd_command(), env=env, capture_output=True, text=True, timeout=30).stdout
+        return [line.split(",", 1)[1] for line in out.splitlines()]
+    assert complete("st") == ["stats", "status"]
+    assert complete("run", "--mode", "") == list(facts.MODES)
+    assert complete("run", "--idle", "") == list(facts.IDLE_POLICIES)
+
+
+def test_the_role_offers_every_config_key_and_the_header_choices():
+    import yaml
+    specs = yaml.safe_load((ROOT / "roles/dpfwd/meta/argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert options["dpfwd_mode"]["choices"] == list(facts.MODES)
+    assert options["dpfwd_idle"]["choices"] == list(facts.IDLE_POLICIES)
+    template = (ROOT / "roles/dpfwd/vars/main.yml").read_text()
+    import dataclasses
+    from dpfwd import config as cfg
+    keys = {"eal": ["instance", "memory", "args", "lcores", "memory_mb"], "mempool": ["mbufs", "cache"],
+            "forwarding": ["mode", "idle", "burst"], "metrics": ["listen"]}
+    for section, names in keys.items():
+        for key in names:
+            assert f"'{key}'" in template, (section, key)
+    assert {"'ports'", "'pairs'"} <= {w for w in re.findall(r"'\w+'", template)}
+    # every top-level Config field is one of those keys
+    fields = {f.name for f in dataclasses.fields(cfg.Config)}
+    assert fields == {"ports", "pairs", "instance", "lcores", "memory", "memory_mb", "eal_args", "mbufs",
+                      "cache", "mode", "burst", "idle", "metrics_listen"}

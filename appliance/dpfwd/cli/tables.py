@@ -24,15 +24,16 @@ def columns(scope):
 
 
 def counters_table(snap):
-    """Every counter per port, then per lcore, from a snapshot."""
+    """Every counter per port, then per lcore ('-' where a scope does not keep it)."""
     cols = columns("port") + [c for c in columns("lcore") if c not in columns("port")]
     width = max(14, *(len(c) + 2 for c in cols))
     lines = [f"{'port':<6}{'name':<20}" + "".join(f"{c:>{width}}" for c in cols)]
-    rows = [(str(p["index"]), p["name"], p) for p in snap["ports"]]
-    rows += [(f"lc{lc['lcore']}", "", lc) for lc in snap["lcores"]]
-    for ident, name, row in rows:
-        values = dict(row, lost=facts.lost(row))
-        lines.append(f"{ident:<6}{name[:19]:<20}" + "".join(f"{values[c]:>{width}}" for c in cols))
+    rows = [("port", str(p["index"]), p["name"], p) for p in snap["ports"]]
+    rows += [("lcore", f"lc{lc['lcore']}", "", lc) for lc in snap["lcores"]]
+    for scope, ident, name, row in rows:
+        kept = set(columns(scope))
+        values = [str(facts.lost(row) if c == "lost" else row[c]) if c in kept else "-" for c in cols]
+        lines.append(f"{ident:<6}{name[:19]:<20}" + "".join(f"{v:>{width}}" for v in values))
     return "\n".join(lines)
 
 

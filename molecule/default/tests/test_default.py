@@ -3,9 +3,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+from lab.traffic import ping as ping_from, tcp_transfer  # noqa: E402
 
 DATA_NICS = ["0000:00:03.0", "0000:00:04.0"]
 NS_A, NS_B, ADDR_B = "dpfwd-lab-a", "dpfwd-lab-b", "198.51.100.2"
@@ -14,8 +18,7 @@ SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def ping(count=3):
-    return subprocess.run(["ip", "netns", "exec", NS_A, "ping", "-c", str(count), "-W", "2",
-                           "-i", "0.3", ADDR_B], capture_output=True, text=True, timeout=60)
+    return ping_from(NS_A, ADDR_B, count, wait=2, interval=0.3)
 
 
 def wait_until(check, timeout):
@@ -91,6 +94,16 @@ def test_doctor_finds_the_deployed_guest_ready(host):
     assert len(ports) == 2 and all("vfio-pci" in c["message"] and "link up" in c["message"] for c in ports)
 
 
+def test_man_page_and_bash_completion_match_the_installed_cli(host):
+    version = host.check_output("dpfwd --version").split()[-1]
+    man = host.file("/usr/local/share/man/man1/dpfwd.1").content_string
+    assert man.startswith(f'.TH DPFWD 1 "" "dpfwd {version}"') and "dpfwd doctor" in man
+    completed = host.check_output(
+        "bash -c 'source /usr/share/bash-completion/completions/dpfwd; COMP_WORDS=(dpfwd st);"
+        " COMP_CWORD=1; _dpfwd_completion; echo ${COMPREPLY[@]}'")
+    assert completed.split() == ["stats", "status"]
+
+
 def test_config_is_checked_before_it_replaces_the_old_one(host):
     good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
     result = host.run("printf 'ports: []\\n' > /tmp/bad.yaml && dpfwd config check /tmp/bad.yaml")
@@ -99,22 +112,9 @@ def test_config_is_checked_before_it_replaces_the_old_one(host):
 
 
 def transfer():
-    server = subprocess.Popen(["ip", "netns", "exec", NS_B, "python3", "-c",
-                               "import socket; s = socket.socket(); "
-                               "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
-                               "s.bind(('0.0.0.0', 5201)); s.listen(1); s.settimeout(60); print('up', flush=True); "
-                               "c, _ = s.accept(); n = 0\nwhile True:\n    b = c.recv(65536)\n"
-                               "    if not b: break\n    n += len(b)\nprint(n)"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout.readline().strip() == "up"
-        subprocess.run(["ip", "netns", "exec", NS_A, "python3", "-c",
-                        "import socket, sys; s = socket.create_connection((sys.argv[1], 5201), timeout=60); "
-                        f"s.sendall(b'x' * {TCP_BYTES}); s.close()", ADDR_B], check=True, timeout=120)
-        out, _ = server.communicate(timeout=60)
-    finally:
-        server.kill()
-    return int(out)
+    moved = tcp_transfer(NS_A, NS_B, ADDR_B, TCP_BYTES, python="python3")
+    assert moved.intact
+    return moved.received
 
 
 def test_traffic_crosses_the_guest_and_stops_with_the_service(host):

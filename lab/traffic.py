@@ -1,0 +1,88 @@
+"""Traffic between two network namespaces: ping, and a TCP transfer whose
+bytes are checked end to end. The tests, the demo and molecule all use these.
+
+    ping("dpfwd-lab-a", "198.51.100.2", count=3).returncode == 0
+    tcp_transfer("dpfwd-lab-a", "dpfwd-lab-b", "198.51.100.2", 4 << 20).intact
+"""
+import hashlib
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+PORT = 5201
+# The receiver hashes what it gets; the sender sends a known pattern.
+RECEIVER = """
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); s.settimeout(float(sys.argv[2]))
+print("listening", flush=True)
+c, _ = s.accept(); c.settimeout(float(sys.argv[2])); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest(), flush=True)
+"""
+SENDER = """
+import socket, sys
+block = bytes(range(256)) * 256
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[4]))
+left = int(sys.argv[3])
+while left:
+    n = min(left, len(block)); s.sendall(block[:n]); left -= n
+s.close()
+"""
+
+
+def in_ns(ns, cmd):
+    return ["ip", "netns", "exec", ns, *cmd]
+
+
+def ping(ns, addr, count=3, wait=1, interval=0.2):
+    """ping addr from namespace ns; the CompletedProcess (returncode 0: all came back)."""
+    return subprocess.run(in_ns(ns, ["ping", "-c", str(count), "-W", str(wait), "-i", str(interval), addr]),
+                          capture_output=True, text=True, timeout=30 + count * (wait + interval))
+
+
+def expected_digest(nbytes):
+    block, h, left = bytes(range(256)) * 256, hashlib.sha256(), nbytes
+    while left:
+        n = min(left, len(block))
+        h.update(block[:n])
+        left -= n
+    return h.hexdigest()
+
+
+@dataclass
+class Transfer:
+    sent: int
+    received: int
+    intact: bool      # the receiver's bytes hash to what was sent
+    seconds: float
+
+    @property
+    def gbit_per_s(self):
+        return self.received * 8 / self.seconds / 1e9 if self.seconds else 0.0
+
+
+def tcp_transfer(ns_from, ns_to, addr_to, nbytes, timeout=60, python=None):
+    """Send nbytes over TCP from ns_from to addr_to in ns_to; what arrived."""
+    python = python or sys.executable
+    receiver = subprocess.Popen(in_ns(ns_to, [python, "-c", RECEIVER, str(PORT), str(timeout)]),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if receiver.stdout.readline().strip() != "listening":
+            raise RuntimeError(f"the receiver in {ns_to} did not start: {receiver.stderr.read()}")
+        start = time.monotonic()
+        sender = subprocess.run(in_ns(ns_from, [python, "-c", SENDER, addr_to, str(PORT), str(nbytes),
+                                                str(timeout)]),
+                                capture_output=True, text=True, timeout=2 * timeout)
+        out, _ = receiver.communicate(timeout=timeout)
+        seconds = time.monotonic() - start
+    finally:
+        receiver.kill()
+    if sender.returncode != 0:
+        raise RuntimeError(f"the sender in {ns_from} failed: {sender.stderr.strip().splitlines()[-1:]}")
+    received, digest = out.split()
+    return Transfer(nbytes, int(received), digest == expected_digest(nbytes), seconds)

@@ -11,14 +11,16 @@ RELEASE=${1:?usage: debian-rootfs.sh bookworm|trixie}
 ROOT=${DPFWD_LAB_CACHE:-/var/cache/dpfwd-lab}/rootfs-$RELEASE
 # The Dockerfile's package lists, plus what the tests import from Debian (python3-ply
 # by name: debootstrap does not resolve the virtual package pycparser needs).
-TESTING="python3-pytest python3-ply python3-cffi python3-click python3-yaml python3-rich python3-prometheus-client"
+TESTING="python3-pytest python3-ply python3-cffi python3-click python3-yaml python3-rich python3-prometheus-client
+         python3-jsonschema groff-base"
+pkgs=$(sed 's/#.*//' docker/packages-build docker/packages-runtime | xargs echo $TESTING | tr ' ' ',')
 
-if [ ! -f "$ROOT/.done" ]; then
-  pkgs=$(sed 's/#.*//' docker/packages-build docker/packages-runtime | xargs echo $TESTING | tr ' ' ',')
+# .done holds the package list it was made with: a new list makes it anew.
+if [ "$(cat "$ROOT/.done" 2>/dev/null)" != "$pkgs" ]; then
   rm -rf "$ROOT" && mkdir -p "$ROOT"
   debootstrap --variant=minbase --include="$pkgs" "$RELEASE" "$ROOT" >"$ROOT.log" 2>&1 \
     || { tail -20 "$ROOT.log" >&2; echo "debian-rootfs.sh: debootstrap $RELEASE failed (log: $ROOT.log)" >&2; exit 1; }
   rm -rf "$ROOT"/var/cache/apt/archives/*.deb
-  touch "$ROOT/.done"
+  echo "$pkgs" >"$ROOT/.done"
 fi
 echo "$ROOT"

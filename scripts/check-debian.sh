@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# check-debian.sh RELEASE DIST: run the tests against Debian RELEASE's own
+# DPDK and Python packages, whatever this host runs: a RELEASE rootfs
+# (lab/debian-rootfs.sh) as a chroot, its python3-* packages as the only
+# dependencies (a venv with --system-site-packages, the wheel from DIST
+# installed with --no-deps). bookworm holds the oldest versions pyproject.toml
+# allows (prometheus-client 0.16, click 8.1, rich 13.3, PyYAML 6.0, cffi 1.15,
+# pytest 7.2, jsonschema 4.10) and DPDK 22.11; trixie holds DPDK 24.11. DIST
+# comes from ./build.sh artifacts --debian RELEASE. Root; hugepages as
+# scripts/setup.sh leaves them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RELEASE=${1:?usage: check-debian.sh bookworm|trixie DIST}
+DIST=$(realpath "${2:?usage: check-debian.sh RELEASE DIST (from ./build.sh artifacts --debian RELEASE --out DIST)}")
+ROOT=$(lab/debian-rootfs.sh "$RELEASE")
+
+mounts=(proc sys dev dev/hugepages run)
+cleanup() { for ((i=${#mounts[@]}-1; i>=0; i--)); do umount "$ROOT/${mounts[$i]}" 2>/dev/null || true; done; }
+trap cleanup EXIT
+for m in "${mounts[@]}"; do mountpoint -q "$ROOT/$m" || mount --bind "/$m" "$ROOT/$m"; done
+rm -rf "$ROOT/src" && mkdir -p "$ROOT/src/dist"
+git ls-files tests lab examples native roles pyproject.toml | tar -c -T - | tar -x -C "$ROOT/src"
+cp "$DIST"/dpfwd-*.whl "$ROOT/src/dist/"
+chroot "$ROOT" bash -c '
+  set -e
+  cd /src
+  rm -rf /tmp/v && python3 -m venv --system-site-packages /tmp/v
+  /tmp/v/bin/pip install -q --no-deps --no-index dist/dpfwd-*.whl
+  echo "DPDK $(pkg-config --modversion libdpdk), $(python3 --version);" $(/tmp/v/bin/python -c "
+import importlib.metadata as m
+print(\", \".join(f\"{d} {m.version(d)}\" for d in (\"prometheus-client\", \"click\", \"rich\", \"PyYAML\", \"cffi\", \"pytest\", \"jsonschema\")))")
+  /tmp/v/bin/python -m pytest -q -p no:cacheprovider tests/test_replay.py tests/test_api.py \
+    tests/test_config.py tests/test_plan.py tests/test_cli.py tests/test_observability.py tests/test_capture.py \
+    tests/test_structure.py'

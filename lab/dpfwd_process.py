@@ -18,6 +18,12 @@ def dpfwd_command():
     return [exe] if os.path.exists(exe) else [sys.executable, "-m", "dpfwd"]
 
 
+def dpfwd(*args, timeout=60, **kw):
+    """Run `dpfwd ARGS` to its end, bounded: the CompletedProcess, text output."""
+    return subprocess.run(dpfwd_command() + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, **kw)
+
+
 class Dpfwd:
     """A running `dpfwd run ARGS`; .stderr_lines collects its log."""
 

@@ -10,14 +10,13 @@ import time
 import pytest
 
 from lab import packets, pcap
-from lab.dpfwd_process import Dpfwd, dpfwd_command
+from lab.dpfwd_process import Dpfwd, dpfwd, dpfwd_command
 
 pytestmark = pytest.mark.dataplane
 
 
 def capture(*args):
-    return subprocess.run(dpfwd_command() + ["capture", *args], capture_output=True, text=True,
-                          timeout=60)
+    return dpfwd("capture", *args)
 
 
 @pytest.fixture
@@ -39,8 +38,7 @@ def test_captured_packets_are_exactly_replayed_ones_in_order(dpdk_host, tmp_path
                        "--count", "3000", "-w", str(tmp_path / "cap.pcap"), "--duration", "30")
         assert proc.returncode == 0, proc.stderr
         assert "3000 packets written" in proc.stderr
-        stats = subprocess.run(dpfwd_command() + ["stats", "--instance", "t_capture", "--json"],
-                               capture_output=True, text=True, timeout=30)
+        stats = dpfwd("stats", "--instance", "t_capture", "--json")
         assert stats.returncode == 0, "the forwarder keeps running after a capture"
     finally:
         run.kill()

@@ -2,19 +2,15 @@
 import json
 import os
 import signal
-import subprocess
 
 import pytest
+from click.testing import CliRunner
 
-from lab.dpfwd_process import Dpfwd, dpfwd_command
+from dpfwd.cli import main
+from lab.dpfwd_process import Dpfwd, dpfwd
 from snapshots import check_snapshot
 
 NULL_PAIR = ["--vdev", "net_null0", "--vdev", "net_null1"]
-
-
-def dpfwd(*args, timeout=60):
-    return subprocess.run(dpfwd_command() + list(args), capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def assert_clean_error(proc, code, text):
@@ -23,50 +19,67 @@ def assert_clean_error(proc, code, text):
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
+def cli(*args):
+    """The CLI in-process, through click's CliRunner, for what needs no DPDK:
+    (exit code, output lines, stdout and stderr together)."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.output.splitlines()
+
+
 def test_config_check_ok(tmp_path):
     f = tmp_path / "ok.yaml"
     f.write_text("ports: [{vdev: net_null0}, {interface: veth1}]\n")
-    proc = dpfwd("config", "check", str(f))
-    assert (proc.returncode, proc.stdout.strip()) == (0, "ok")
+    assert cli("config", "check", f) == (0, ["ok"])
 
 
 def test_config_check_warns_but_passes_a_small_mempool(tmp_path):
     f = tmp_path / "small.yaml"
     f.write_text("ports: [{vdev: net_null0, rx_descriptors: 4096}, {vdev: net_null1, rx_descriptors: 4096}]\n")
-    proc = dpfwd("config", "check", str(f))
-    assert (proc.returncode, proc.stdout.strip()) == (0, "ok")
-    assert "warning: mempool.mbufs: 8192 is fewer than the 10816" in proc.stderr
+    code, lines = cli("config", "check", f)
+    assert code == 0 and "ok" in lines
+    assert any(line.startswith("warning: mempool.mbufs: 8192 is fewer than the 10816") for line in lines)
 
 
 def test_config_check_lists_errors_and_exits_1(tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text("ports: [{vdev: net_null0, rx_descriptors: 100}, {vdev: net_null1, mtu: 0}]\n")
-    proc = dpfwd("config", "check", str(f))
-    assert_clean_error(proc, 1, "error: ports[0].rx_descriptors: 100 is not a power of two between 64 and 4096")
-    assert "error: ports[1].mtu: 0 is not an integer between 68 and 9000" in proc.stderr
+    assert cli("config", "check", f) == (1, [
+        "error: ports[0].rx_descriptors: 100 is not a power of two between 64 and 4096",
+        "error: ports[1].mtu: 0 is not an integer between 68 and 9000"])
 
 
 def test_config_check_bad_yaml_exits_1(tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text("ports: [\n")
-    assert_clean_error(dpfwd("config", "check", str(f)), 1, "not valid YAML")
+    code, lines = cli("config", "check", f)
+    assert code == 1 and len(lines) == 1 and "not valid YAML" in lines[0]
 
 
 def test_config_check_unreadable_exits_3(tmp_path):
-    assert_clean_error(dpfwd("config", "check", str(tmp_path / "nope.yaml")), 3,
-                       "cannot read the config file (No such file or directory)")
+    code, lines = cli("config", "check", tmp_path / "nope.yaml")
+    assert code == 3 and "cannot read the config file (No such file or directory)" in lines[0]
 
 
 def test_run_without_ports_is_a_usage_error():
-    assert_clean_error(dpfwd("run"), 2, "nothing to forward")
+    code, lines = cli("run")
+    assert code == 2 and "nothing to forward" in lines[-1]
 
 
 def test_run_with_config_and_ports_is_a_usage_error(tmp_path):
-    assert_clean_error(dpfwd("run", "--config", str(tmp_path / "c.yaml"), *NULL_PAIR), 2, "not both")
+    code, lines = cli("run", "--config", tmp_path / "c.yaml", *NULL_PAIR)
+    assert code == 2 and "not both" in lines[-1]
 
 
 def test_run_bad_option_value_is_a_usage_error():
-    assert_clean_error(dpfwd("run", *NULL_PAIR, "--burst", "0"), 2, "--burst")
+    code, lines = cli("run", *NULL_PAIR, "--burst", "0")
+    assert code == 2 and "--burst" in lines[-1]
+
+
+def test_the_installed_command_fails_in_one_line_too(tmp_path):
+    """The same errors through the real entry point: no traceback, exit codes kept."""
+    assert_clean_error(dpfwd("config", "check", tmp_path / "nope.yaml"), 3, "cannot read the config file")
+    assert_clean_error(dpfwd("run"), 2, "nothing to forward")
 
 
 def test_run_bad_vdev_is_an_invalid_config():

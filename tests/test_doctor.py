@@ -6,19 +6,17 @@ import os
 import pathlib
 import shutil
 import signal
-import subprocess
 import time
 
 
-from lab.dpfwd_process import Dpfwd, dpfwd_command
+from lab.dpfwd_process import Dpfwd, dpfwd
 
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "hosts"
 GUEST_NICS = ("0000:00:03.0", "0000:00:04.0")
 
 
 def doctor(*args, env=None):
-    proc = subprocess.run(dpfwd_command() + ["doctor", "--json", *map(str, args)], capture_output=True,
-                          text=True, timeout=60, env=env)
+    proc = dpfwd("doctor", "--json", *args, env=env)
     assert proc.returncode in (0, 1, 2), proc.stderr
     report = json.loads(proc.stdout)
     assert proc.returncode == {"ok": 0, "warn": 1, "fail": 2}[report["status"]]
@@ -215,12 +213,10 @@ def test_vfio_nodes_the_service_user_cannot_open_are_named(tmp_path):
 
 def test_only_failures_is_what_the_deploy_validates_with(dpdk_host, tmp_path):
     fits = write_config(tmp_path, "ports:\n  - vdev: net_null0\n  - vdev: net_null1\n")
-    proc = subprocess.run(dpfwd_command() + ["doctor", "--only-failures", "--config", str(fits)],
-                          capture_output=True, text=True, timeout=60)
+    proc = dpfwd("doctor", "--only-failures", "--config", fits)
     assert (proc.returncode, proc.stdout) == (0, "")
     (tmp_path / "big.yaml").write_text(fits.read_text() + "mempool: {mbufs: 4000000}\n")
-    proc = subprocess.run(dpfwd_command() + ["doctor", "--only-failures", "--config", str(tmp_path / "big.yaml")],
-                          capture_output=True, text=True, timeout=60)
+    proc = dpfwd("doctor", "--only-failures", "--config", tmp_path / "big.yaml")
     assert proc.returncode == 2
     assert proc.stdout.startswith("fail  hugepages for the config: the config needs about")
     assert all(line.startswith("fail ") for line in proc.stdout.splitlines())
@@ -237,3 +233,37 @@ def test_a_running_instance_counts_the_memory_it_would_give_back(dpdk_host, tmp_
     finally:
         code, _, _ = run.stop(signal.SIGTERM, timeout=30)
     assert code == 0
+
+
+def readme_samples():
+    """{command: output lines} for each `$ dpfwd doctor ...` the README shows."""
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    samples, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("$ dpfwd doctor"):
+            current = samples.setdefault(line[2:].split("  #")[0].strip(), [])
+        elif line.startswith("```") or line.startswith("$ "):
+            current = None
+        elif current is not None:
+            current.append(line)
+    return samples
+
+
+def test_the_readme_doctor_samples_are_what_doctor_prints(dpdk_host, tmp_path):
+    """The README's outputs come from this command: the same checks, in order;
+    for the failure, the same line up to the host's free memory."""
+    samples = readme_samples()
+    (tmp_path / "nullpair.yaml").write_text("ports:\n  - vdev: net_null0\n  - vdev: net_null1\n")
+    (tmp_path / "big.yaml").write_text("ports:\n  - vdev: net_null0\n  - vdev: net_null1\n"
+                                       "mempool: {mbufs: 2000000}\n")
+
+    def run(command):
+        return dpfwd(*command.split()[1:], cwd=tmp_path).stdout.splitlines()
+
+    def checks(lines):
+        return [line[6:].split(":")[0] for line in lines]
+    command = "dpfwd doctor --config nullpair.yaml"
+    assert checks(run(command)) == checks(samples[command])
+    command = "dpfwd doctor --only-failures --config big.yaml"
+    (want,), got = samples[command], run(command)
+    assert len(got) == 1 and got[0].split(", ")[0] == want.split(", ")[0]

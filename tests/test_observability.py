@@ -10,15 +10,11 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.dpfwd_process import Dpfwd, dpfwd_command
+from lab.dpfwd_process import Dpfwd, dpfwd, dpfwd_command
 from snapshots import check_snapshot
 
 pytestmark = pytest.mark.dataplane
 NULL_PAIR = ["--vdev", "net_null0", "--vdev", "net_null1"]
-
-
-def dpfwd(*args):
-    return subprocess.run(dpfwd_command() + list(args), capture_output=True, text=True, timeout=30)
 
 
 def free_port():
@@ -97,9 +93,7 @@ def test_readers_without_an_instance_fail_in_one_line(dpdk_host, command):
 
 
 def test_stats_watch_redraws_rates(running):
-    proc = subprocess.run(dpfwd_command() + ["stats", "--watch", "--interval", "0.2", "--count", "3",
-                                             "--instance", running.instance],
-                          capture_output=True, text=True, timeout=60)
+    proc = dpfwd("stats", "--watch", "--interval", "0.2", "--count", "3", "--instance", running.instance)
     assert proc.returncode == 0, proc.stderr
     assert "rx/s" in proc.stdout and "lost/s" in proc.stdout and "Mpps" in proc.stdout
 

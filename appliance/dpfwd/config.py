@@ -279,7 +279,7 @@ def _read_eal(c, raw):
     lcores = m.get("lcores")
     try:
         if lcores is None:
-            raise LookupError   # unpinned: placed by the engine on the ports' NUMA node
+            raise LookupError   # unpinned: placed by the plan on the ports' NUMA node
         out["lcores"] = parse_lcores(lcores)
         if len(out["lcores"].ids) < 2:
             c.error("eal.lcores", f"{_show(lcores)} has one lcore; list two or more "

@@ -12,7 +12,7 @@ ROOT=${DPFWD_LAB_CACHE:-/var/cache/dpfwd-lab}/rootfs-$RELEASE
 # The Dockerfile's package lists, plus what the tests import from Debian (python3-ply
 # by name: debootstrap does not resolve the virtual package pycparser needs).
 TESTING="python3-pytest python3-ply python3-cffi python3-click python3-yaml python3-rich python3-prometheus-client
-         python3-jsonschema groff-base"
+         python3-jsonschema python3-hypothesis groff-base"
 pkgs=$(sed 's/#.*//' docker/packages-build docker/packages-runtime | xargs echo $TESTING | tr ' ' ',')
 
 # .done holds the package list it was made with: a new list makes it anew.

@@ -5,7 +5,7 @@
 # dependencies (a venv with --system-site-packages, the wheel from DIST
 # installed with --no-deps). bookworm holds the oldest versions pyproject.toml
 # allows (prometheus-client 0.16, click 8.1, rich 13.3, PyYAML 6.0, cffi 1.15,
-# pytest 7.2, jsonschema 4.10) and DPDK 22.11; trixie holds DPDK 24.11. DIST
+# pytest 7.2, jsonschema 4.10, hypothesis 6.67) and DPDK 22.11; trixie holds DPDK 24.11. DIST
 # comes from ./build.sh artifacts --debian RELEASE. Root; hugepages as
 # scripts/setup.sh leaves them.
 set -euo pipefail
@@ -28,7 +28,7 @@ chroot "$ROOT" bash -c '
   /tmp/v/bin/pip install -q --no-deps --no-index dist/dpfwd-*.whl
   echo "DPDK $(pkg-config --modversion libdpdk), $(python3 --version);" $(/tmp/v/bin/python -c "
 import importlib.metadata as m
-print(\", \".join(f\"{d} {m.version(d)}\" for d in (\"prometheus-client\", \"click\", \"rich\", \"PyYAML\", \"cffi\", \"pytest\", \"jsonschema\")))")
+print(\", \".join(f\"{d} {m.version(d)}\" for d in (\"prometheus-client\", \"click\", \"rich\", \"PyYAML\", \"cffi\", \"pytest\", \"jsonschema\", \"hypothesis\")))")
   /tmp/v/bin/python -m pytest -q -p no:cacheprovider tests/test_replay.py tests/test_api.py \
     tests/test_config.py tests/test_plan.py tests/test_cli.py tests/test_observability.py tests/test_capture.py \
-    tests/test_structure.py'
+    tests/test_structure.py tests/test_fuzz_config.py'

@@ -155,3 +155,57 @@ def test_lcore_lists():
     for bad in ("", "a", "1-", "0,0", "3-1", "0-4000000000", "0,1@99999999", "0,\u0661"):
         with pytest.raises(ValueError):
             cfg.parse_lcores(bad)
+
+
+PAIR = "ports: [{vdev: net_null0}, {vdev: net_null1}]\n"
+READ_REFUSED = [
+    (PAIR + "ports: [{vdev: net_null2}, {vdev: net_null3}]\n",
+     "c.yaml:2:1: key 'ports' is given twice, on lines 1 and 2; keep one"),
+    ("ports: [{vdev: net_null0, vdev: net_null1}]\n",
+     "c.yaml:1:27: key 'vdev' is given twice, on lines 1 and 1; keep one"),
+    (PAIR + "eal: &e {instance: a}\nmempool: *e\n",
+     "c.yaml:3:10: anchors and aliases (*name) are not supported; write the value out"),
+    ("a: " + "[" * 3000 + "]" * 3000 + "\n", "c.yaml:1:19: nested more than 16 levels deep; the config nests four"),
+    ("? [a, b]\n: 1\n", "c.yaml:1:3: a key that is a list or a mapping; keys are names"),
+    ("x" * (cfg.MAX_FILE_BYTES + 1), f"c.yaml: {cfg.MAX_FILE_BYTES + 1} bytes; a config is at most 1048576 "
+                                     "(is this the right file?)"),
+]
+
+
+@pytest.mark.parametrize("text,message", READ_REFUSED)
+def test_what_a_config_never_holds_is_refused_where_it_stands(text, message):
+    with pytest.raises(cfg.ConfigError) as info:
+        cfg.parse_yaml(text, "c.yaml")
+    assert info.value.errors == [message]
+
+
+MISUSE = [
+    (PAIR + "eal: {lcores: '0-4000000000'}",
+     "eal.lcores: '0-4000000000' is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\" (lcores below 128)"),
+    (PAIR + "eal: {lcores: '0,\u0661'}",
+     "eal.lcores: '0,\u0661' is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\" (lcores below 128)"),
+    ("ports: [{interface: 'eth0,iface=x'}, {vdev: net_null1}]",
+     "ports[0].interface: 'eth0,iface=x' is not a network interface name (1-15 of A-Z a-z 0-9 _ . -)"),
+    (PAIR + "eal: {args: ['--file-prefix', 'other']}",
+     "eal.args[0]: '--file-prefix' sets what dpfwd sets itself; use eal.instance"),
+    (PAIR + "eal: {args: ['--in-memory']}", "eal.args[0]: '--in-memory' sets what dpfwd sets itself; use eal.memory"),
+    (PAIR + "eal: {args: ['--proc-type=secondary']}",
+     "eal.args[0]: '--proc-type=secondary' sets what dpfwd sets itself; use nothing: dpfwd runs as the primary "
+     "process"),
+    (PAIR + "metrics: {listen: '0.0.0.0:19310'}",
+     "metrics.listen: 0.0.0.0:19310 is not a loopback address, so other hosts could read the metrics; "
+     "set metrics.allow_remote: true if that is meant"),
+    ('{"a\\nb": 1, ports: 3}', "'a\\nb': unknown key; expected one of: eal, mempool, ports, pairs, forwarding, "
+                               "metrics"),
+]
+
+
+@pytest.mark.parametrize("text,message", MISUSE)
+def test_misuse_is_an_error_naming_the_field(text, message):
+    assert message in errors_of(text)
+
+
+def test_remote_metrics_when_asked_for():
+    c = cfg.validate(yaml.safe_load(PAIR + "metrics: {listen: '0.0.0.0:19310', allow_remote: true}"))
+    assert str(c.metrics_listen) == "0.0.0.0:19310" and c.metrics_allow_remote
+    assert str(cfg.validate(yaml.safe_load(PAIR + "metrics: {listen: '[::1]:9'}")).metrics_listen) == "[::1]:9"

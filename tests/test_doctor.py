@@ -267,3 +267,15 @@ def test_the_readme_doctor_samples_are_what_doctor_prints(dpdk_host, tmp_path):
     command = "dpfwd doctor --only-failures --config big.yaml"
     (want,), got = samples[command], run(command)
     assert len(got) == 1 and got[0].split(", ")[0] == want.split(", ")[0]
+
+
+def test_clean_never_follows_a_link_out_of_dpdk_directories(tmp_path):
+    root = tree(tmp_path, "host")
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep").write_text("not DPDK's")
+    link = root / "var/run/dpdk/fx_link"
+    link.symlink_to(outside)
+    cleaned = doctor("--root", root, "--clean")
+    assert (outside / "keep").exists() and link.is_symlink()
+    assert cleaned["removed"] and not any("fx_link" in p for p in cleaned["removed"])

@@ -1,6 +1,7 @@
 """A running dpfwd seen from outside: telemetry readers, /metrics, systemd, SIGHUP."""
 import json
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -199,3 +200,47 @@ def test_sighup_applies_mode_live_and_rejects_bad_configs(dpdk_host, tmp_path):
         assert code == 0
     finally:
         run.kill()
+
+
+def test_a_reload_survives_any_file(dpdk_host, tmp_path):
+    """Whatever the file holds at SIGHUP, the old config keeps forwarding and
+    the log says why in one line."""
+    cfg = tmp_path / "dpfwd.yaml"
+    base = "eal: {instance: t_hup_any}\nports: [{vdev: net_null0}, {vdev: net_null1}]\n"
+    cfg.write_text(base)
+    run = Dpfwd(["--config", str(cfg)])
+    try:
+        for content in (base.replace("t_hup_any}", "t_hup_any, lcores: '0-4000000000'}").encode(),
+                        b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+                        base.encode() + b"ports: []\n",
+                        b"\x00\xff\xfe not text",
+                        b"a: &x [1]\nb: *x\n",
+                        None):                   # the file is gone
+            if content is None:
+                cfg.unlink()
+            else:
+                cfg.write_bytes(content)
+            run.proc.send_signal(signal.SIGHUP)
+            line = run.wait_for_line("reload rejected", timeout=10)
+            assert line and "still running the old config" in line, run.stderr_lines[-3:]
+        assert read_json("status", "--instance", "t_hup_any")["info"]["forwarding"] == 1
+        code, _, _ = run.stop(signal.SIGTERM)
+        assert code == 0
+    finally:
+        run.kill()
+    assert not any("Traceback" in line for line in run.stderr_lines)
+
+
+def test_dpdk_threads_leave_the_handled_signals_to_the_main_thread(running):
+    """SIGINT, SIGTERM and SIGHUP are blocked in every thread EAL started."""
+    pid = running.proc.pid
+    tasks = pathlib.Path(f"/proc/{pid}/task")
+    main_comm = (tasks / str(pid) / "comm").read_text().strip()
+    handled = (1 << (signal.SIGHUP - 1)) | (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    dpdk = {}
+    for task in tasks.iterdir():
+        comm = (task / "comm").read_text().strip()
+        if task.name != str(pid) and comm != main_comm:
+            status = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines())
+            dpdk[comm] = int(status["SigBlk"], 16) & handled
+    assert len(dpdk) >= 2 and all(blocked == handled for blocked in dpdk.values()), dpdk

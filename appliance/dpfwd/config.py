@@ -35,6 +35,7 @@ full form, MACs as bytes, Listen); nothing downstream parses them again.
 Nothing here loads DPDK: ``dpfwd config check`` and ``dpfwd run`` share it.
 """
 import difflib
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -45,6 +46,15 @@ from .facts import IDLE_POLICIES, MAX_BURST, MAX_LCORES, MAX_PORTS, MAX_QUEUES, 
 MEMORY_MODES = ("in-memory", "hugepages", "no-huge")
 MEMPOOL_CACHE_MAX = 512     # RTE_MEMPOOL_CACHE_MAX_SIZE
 MAX_CPU = 1 << 16           # CPU numbers in lcore lists are bounded before they are expanded
+MAX_FILE_BYTES = 1 << 20    # a config is a page or two; anything near this is not one
+MAX_DEPTH = 16              # the schema nests four levels; YAML nested deeper is refused unread
+# EAL options dpfwd sets itself, and the config key that sets each instead.
+OWNED_EAL_OPTIONS = {
+    "--file-prefix": "eal.instance", "--proc-type": "nothing: dpfwd runs as the primary process",
+    "--in-memory": "eal.memory", "--no-huge": "eal.memory", "--huge-unlink": "eal.memory",
+    "-l": "eal.lcores", "--lcores": "eal.lcores", "-c": "eal.lcores", "--main-lcore": "eal.lcores",
+    "-a": "ports", "--allow": "ports", "-b": "ports", "--block": "ports", "--vdev": "ports", "--no-pci": "ports",
+}
 # Prometheus's exporter range 9100-9999 is fully allocated: stay outside it.
 DEFAULT_METRICS_LISTEN = "127.0.0.1:19310"
 
@@ -146,7 +156,7 @@ class Config:
     lcores: Lcores = None   # None: dpfwd run places them (plan.place_lcores)
     memory: str = "in-memory"
     memory_mb: int = 512
-    eal_args: tuple = ()
+    eal_args: tuple = ()    # extra EAL arguments, none of OWNED_EAL_OPTIONS
     mbufs: int = 8192
     cache: int = 256
     pairs: tuple = field(default=())
@@ -154,6 +164,7 @@ class Config:
     burst: int = 32
     idle: str = "auto"
     metrics_listen: Listen = None
+    metrics_allow_remote: bool = False   # listen on an address that is not loopback
 
 
 def parse_listen(text):
@@ -162,6 +173,15 @@ def parse_listen(text):
     if not sep or not addr or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(text)
     return Listen(addr.strip("[]"), int(port))
+
+
+def is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False     # a name: it may resolve anywhere
 
 
 def parse_lcores(text):
@@ -256,8 +276,13 @@ class _Checker:
         return value
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
 def _join(path, key):
-    return f"{path}.{key}" if path else str(key)
+    """A dotted path; keys that are not plain names are quoted (one line, bounded)."""
+    key = key if isinstance(key, str) and _PLAIN_KEY.match(key) else repr(key)[:40]
+    return f"{path}.{key}" if path else key
 
 
 def _show(value):
@@ -292,8 +317,12 @@ def _read_eal(c, raw):
     args = m.get("args", [])
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         c.error("eal.args", "is not a list of strings; write each EAL argument as one item")
-    else:
-        out["eal_args"] = tuple(args)
+        return out
+    for i, arg in enumerate(args):
+        option = arg.split("=", 1)[0]
+        if option in OWNED_EAL_OPTIONS:
+            c.error(f"eal.args[{i}]", f"{_show(arg)} sets what dpfwd sets itself; use {OWNED_EAL_OPTIONS[option]}")
+    out["eal_args"] = tuple(args)
     return out
 
 
@@ -419,7 +448,8 @@ def validate(data):
     mode = c.choice(fm, "mode", "forwarding", "io", MODES)
     idle = c.choice(fm, "idle", "forwarding", "auto", IDLE_POLICIES)
     burst = c.integer(fm, "burst", "forwarding", 32, 1, MAX_BURST)
-    mm = c.mapping(top.get("metrics"), "metrics", ("listen",))
+    mm = c.mapping(top.get("metrics"), "metrics", ("listen", "allow_remote"))
+    allow_remote = c.boolean(mm, "allow_remote", "metrics", False)
     listen = mm.get("listen")
     if listen is not None:
         try:
@@ -427,20 +457,75 @@ def validate(data):
         except ValueError:
             c.error("metrics.listen", f"{_show(listen)} is not ADDR:PORT like {DEFAULT_METRICS_LISTEN}")
             listen = None
+    if listen is not None and not allow_remote and not is_loopback(listen.host):
+        c.error("metrics.listen", f"{listen} is not a loopback address, so other hosts could read the "
+                "metrics; set metrics.allow_remote: true if that is meant")
     if c.errors:
         raise ConfigError(c.errors)
     return Config(ports=tuple(ports), pairs=tuple(pairs), mode=mode, burst=burst, idle=idle,
-                  metrics_listen=listen, **eal, **mempool)
+                  metrics_listen=listen, metrics_allow_remote=allow_remote, **eal, **mempool)
+
+
+class _Refused(Exception):
+    def __init__(self, mark, message):
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses what a config never needs and a mistake or an
+    attack may hold: duplicate keys, aliases, nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(self.peek_event().start_mark, "anchors and aliases (*name) are not supported; "
+                           "write the value out")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(self.peek_event().start_mark, f"nested more than {MAX_DEPTH} levels deep; "
+                               "the config nests four")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line
+            try:
+                first = seen.get(key)
+            except TypeError:
+                raise _Refused(key_node.start_mark, "a key that is a list or a mapping; keys are names") from None
+            if first is not None:
+                raise _Refused(key_node.start_mark, f"key {_show(key)} is given twice, on lines {first + 1} "
+                               f"and {line + 1}; keep one")
+            seen[key] = line
+        return super().construct_mapping(node, deep)
 
 
 def parse_yaml(text, source="<config>"):
+    """The YAML of a config as Python data; ConfigError naming the place when
+    it is not YAML, or holds what a config never does."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError([f"{source}: {len(text)} bytes; a config is at most {MAX_FILE_BYTES} "
+                           "(is this the right file?)"])
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)   # noqa: S506 - a SafeLoader
+    except _Refused as exc:
+        raise ConfigError([f"{source}:{exc.mark.line + 1}:{exc.mark.column + 1}: {exc.message}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax there"]) from None
+    except (RecursionError, MemoryError, ValueError, OverflowError) as exc:
+        raise ConfigError([f"{source}: cannot be read as a config ({type(exc).__name__}); "
+                           "simplify the file"]) from None
     if data is None:
         raise ConfigError([f"{source}: the file is empty; it needs at least a 'ports' list"])
     return data
@@ -450,7 +535,7 @@ def read(path):
     """The parsed YAML of a config file, not yet validated."""
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read()
+            text = f.read(MAX_FILE_BYTES + 1)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ConfigUnreadable(f"{path}: cannot read the config file ({reason})") from None

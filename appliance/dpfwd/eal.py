@@ -1,6 +1,7 @@
 """The DPDK Environment Abstraction Layer, once per process."""
 import glob
 import os
+import signal
 
 from .binding import check_error, ffi, lib
 from .errors import EalError
@@ -13,6 +14,9 @@ _MEMORY_FLAGS = ("--in-memory", "--huge-unlink", "--no-huge")
 # first, so --log-level arguments of the caller still apply to the types they
 # name. Lines that tell an operator nothing are dropped by log.c unless verbose.
 _QUIET, _VERBOSE = "*:warning", "*:info"
+# The signals dpfwd handles (stop, reload) belong to the main thread: the
+# threads EAL starts inherit them blocked.
+HANDLED_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 class _State:
@@ -59,7 +63,11 @@ class Eal:
         argv = ffi.new("char *[]", argv_keep)
         check_error(lib.dpfwd_log_init(int(verbose)), EalError)
         _State.used = True
-        check_error(lib.dpfwd_eal_init(len(argv_keep), argv), EalError)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+        try:
+            check_error(lib.dpfwd_eal_init(len(argv_keep), argv), EalError)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _State.current = self
 
     @staticmethod
@@ -117,6 +125,8 @@ class Eal:
             for d in dirs:
                 stale += glob.glob(os.path.join(glob.escape(d), glob.escape(prefix) + "map_*"))
         run_dir = os.path.join(runtime_dir(), prefix)
+        if os.path.islink(run_dir):
+            return      # not the directory EAL made: never followed
         stale += glob.glob(os.path.join(glob.escape(run_dir), "*"))
         for path in stale:
             try:

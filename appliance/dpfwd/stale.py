@@ -43,6 +43,8 @@ def stale_files(host, min_age=0):
     for base in RUNTIME_BASES:
         for prefix in host.listdir(base.lstrip("/")):
             rdir = os.path.join(base, prefix)
+            if os.path.islink(host.path(rdir.lstrip("/"))):
+                continue     # not DPDK's own directory: never followed, never removed
             files = [os.path.join(rdir, f) for f in host.listdir(rdir.lstrip("/"))]
             if os.path.isdir(host.path(rdir.lstrip("/"))) and not young(rdir, *files) and \
                     not any(f in in_use or f in sockets for f in files):
@@ -55,8 +57,8 @@ def clean(host, min_age=0):
     removed = []
     for path in stale_files(host, min_age):
         real = host.path(path.lstrip("/"))
-        if os.path.isdir(real):
-            shutil.rmtree(real, ignore_errors=True)
+        if os.path.isdir(real) and not os.path.islink(real):
+            shutil.rmtree(real, ignore_errors=True)   # rmtree never follows links inside
         else:
             try:
                 os.unlink(real)

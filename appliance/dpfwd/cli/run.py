@@ -117,9 +117,9 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, mtu, lcores, 
     fwd = Forwarder(make_plan(config), verbose=verbose())
     with Signals() as signals:
         try:
-            fwd.start()
             if config.metrics_listen:
-                start_metrics(config)
+                start_metrics(config)     # before the data plane: a taken port fails fast
+            fwd.start()
             log.info("forwarding in %s", fwd.describe())   # the ready line: everything is up
             Service(fwd, signals, rebuild, duration, count).loop()
             fwd.stop()

@@ -51,9 +51,15 @@ capture_free(struct dpfwd_capture *cap)
 struct dpfwd_capture *dpfwd_capture_start(uint16_t port, uint16_t queue,
 					  uint32_t flags, uint32_t tag)
 {
-	struct dpfwd_capture *cap = calloc(1, sizeof(*cap));
+	struct dpfwd_capture *cap;
 	char name[RTE_RING_NAMESIZE];
 
+	if (!rte_eth_dev_is_valid_port(port) || flags == 0 || flags > 3) {
+		dpfwd_fail(EINVAL, "capture: no port %u, or flags %u are not rx (1), tx (2) or both (3)",
+			   port, flags);
+		return NULL;
+	}
+	cap = calloc(1, sizeof(*cap));
 	if (cap == NULL) {
 		dpfwd_fail(ENOMEM, "capture: out of memory");
 		return NULL;
@@ -83,6 +89,8 @@ struct dpfwd_capture *dpfwd_capture_start(uint16_t port, uint16_t queue,
 
 uint32_t dpfwd_capture_read(struct dpfwd_capture *cap, struct rte_mbuf **pkts, uint32_t n)
 {
+	if (cap == NULL || pkts == NULL)
+		return 0;
 	return rte_ring_dequeue_burst(cap->ring, (void **)pkts, n, NULL);
 }
 
@@ -90,7 +98,11 @@ int dpfwd_capture_stop(struct dpfwd_capture *cap)
 {
 	struct rte_mbuf *pkts[64];
 	unsigned int n;
-	int ret = rte_pdump_disable(cap->port, cap->queue, cap->flags);
+	int ret;
+
+	if (cap == NULL)
+		return dpfwd_fail(EINVAL, "capture_stop: no capture");
+	ret = rte_pdump_disable(cap->port, cap->queue, cap->flags);
 
 	while ((n = rte_ring_dequeue_burst(cap->ring, (void **)pkts, 64, NULL)) > 0)
 		rte_pktmbuf_free_bulk(pkts, n);
@@ -103,7 +115,11 @@ int dpfwd_capture_stop(struct dpfwd_capture *cap)
 int dpfwd_capture_stats(uint16_t port, uint64_t *ringfull, uint64_t *nombuf)
 {
 	struct rte_pdump_stats st;
-	int ret = rte_pdump_stats(port, &st);
+	int ret;
+
+	if (ringfull == NULL || nombuf == NULL)
+		return dpfwd_fail(EINVAL, "capture_stats: nowhere to put them");
+	ret = rte_pdump_stats(port, &st);
 
 	if (ret < 0)
 		return dpfwd_fail(rte_errno, "rte_pdump_stats: %s (port %u)", rte_strerror(rte_errno), port);

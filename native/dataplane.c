@@ -60,6 +60,8 @@ int dpfwd_eal_init(int argc, char **argv)
 	char said[200];
 	int ret;
 
+	if (argc < 1 || argv == NULL)
+		return dpfwd_fail(EINVAL, "rte_eal_init: no arguments");
 	dpfwd_log_forget();
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
@@ -72,16 +74,34 @@ int dpfwd_eal_init(int argc, char **argv)
 
 int dpfwd_eal_cleanup(void)
 {
-	int ret = rte_eal_cleanup();
+	int ret;
+
+	dpfwd_burst_forbid_all();
+	ret = rte_eal_cleanup();
 
 	if (ret < 0)
 		return dpfwd_fail(ret, "rte_eal_cleanup: %s", rte_strerror(-ret));
 	return 0;
 }
 
+/* A port id the calls below may use, or -ENODEV with the message. */
+static int
+check_port(uint16_t port_id, const char *call)
+{
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return dpfwd_fail(ENODEV, "%s: no port %u", call, port_id);
+	return 0;
+}
+
+#define CHECK_ARGS(cond, call) \
+	do { if (!(cond)) return dpfwd_fail(EINVAL, "%s: invalid arguments (%s)", call, #cond); } while (0)
+
 int dpfwd_port_probe(const char *devargs)
 {
-	int ret = rte_dev_probe(devargs);
+	int ret;
+
+	CHECK_ARGS(devargs != NULL, "rte_dev_probe");
+	ret = rte_dev_probe(devargs);
 
 	if (ret < 0)
 		return dpfwd_fail(ret, "rte_dev_probe(%s): %s", devargs, rte_strerror(-ret));
@@ -90,7 +110,10 @@ int dpfwd_port_probe(const char *devargs)
 
 int dpfwd_port_by_name(const char *name, uint16_t *port_id)
 {
-	int ret = rte_eth_dev_get_port_by_name(name, port_id);
+	int ret;
+
+	CHECK_ARGS(name != NULL && port_id != NULL, "port_by_name");
+	ret = rte_eth_dev_get_port_by_name(name, port_id);
 
 	if (ret < 0)
 		return dpfwd_fail(-ENODEV, "no DPDK port named %s", name);
@@ -100,8 +123,10 @@ int dpfwd_port_by_name(const char *name, uint16_t *port_id)
 int dpfwd_port_name(uint16_t port_id, char *buf, uint32_t len)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
-	int ret = rte_eth_dev_get_name_by_port(port_id, name);
+	int ret;
 
+	CHECK_ARGS(buf != NULL && len > 0, "port_name");
+	ret = rte_eth_dev_get_name_by_port(port_id, name);
 	if (ret < 0)
 		return dpfwd_fail(ret, "port %u: no such port", port_id);
 	snprintf(buf, len, "%s", name);
@@ -126,8 +151,10 @@ int dpfwd_port_socket(uint16_t port_id)
 int dpfwd_port_mac(uint16_t port_id, uint8_t *mac)
 {
 	struct rte_ether_addr addr;
-	int ret = rte_eth_macaddr_get(port_id, &addr);
+	int ret;
 
+	CHECK_ARGS(mac != NULL, "port_mac");
+	ret = rte_eth_macaddr_get(port_id, &addr);
 	if (ret < 0)
 		return dpfwd_fail(ret, "rte_eth_macaddr_get: %s (port %u)",
 				  rte_strerror(-ret), port_id);
@@ -148,6 +175,10 @@ struct rte_mempool *dpfwd_pool_create(const char *name, uint32_t n,
 {
 	struct rte_mempool *pool;
 
+	if (name == NULL || n == 0) {
+		dpfwd_fail(EINVAL, "rte_pktmbuf_pool_create: a name and one mbuf or more, please");
+		return NULL;
+	}
 	if (data_room > UINT16_MAX) {
 		dpfwd_fail(EINVAL, "mempool %s: data room %u is above %u", name,
 			   data_room, UINT16_MAX);
@@ -167,12 +198,12 @@ void dpfwd_pool_free(struct rte_mempool *pool)
 
 uint32_t dpfwd_pool_in_use(const struct rte_mempool *pool)
 {
-	return rte_mempool_in_use_count(pool);
+	return pool == NULL ? 0 : rte_mempool_in_use_count(pool);
 }
 
 uint32_t dpfwd_pool_available(const struct rte_mempool *pool)
 {
-	return rte_mempool_avail_count(pool);
+	return pool == NULL ? 0 : rte_mempool_avail_count(pool);
 }
 
 /* Offloads the port needs to carry frames longer than one mbuf. */
@@ -195,13 +226,19 @@ int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 	struct rte_eth_dev_info info;
 	struct rte_eth_rxconf rxconf;
 	struct rte_eth_txconf txconf;
-	uint16_t nb_rxd = conf->rx_descriptors;
-	uint16_t nb_txd = conf->tx_descriptors;
+	uint16_t nb_rxd, nb_txd;
 	uint32_t mbuf_room;
-	int socket = rte_eth_dev_socket_id(port_id);
+	int socket;
 	uint16_t q;
 	int ret;
 
+	CHECK_ARGS(conf != NULL && pool != NULL && report != NULL, "port_setup");
+	ret = check_port(port_id, "port_setup");
+	if (ret < 0)
+		return ret;
+	nb_rxd = conf->rx_descriptors;
+	nb_txd = conf->tx_descriptors;
+	socket = rte_eth_dev_socket_id(port_id);
 	memset(&port_conf, 0, sizeof(port_conf));
 	memset(report, 0, sizeof(*report));
 	report->socket = socket;
@@ -267,11 +304,17 @@ int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 /* Returns 1 when promiscuous mode is on; some virtual PMDs have none. */
 int dpfwd_port_start(uint16_t port_id, uint8_t promiscuous)
 {
-	int ret = rte_eth_dev_start(port_id);
+	struct rte_eth_dev_info info;
+	int ret = check_port(port_id, "rte_eth_dev_start");
 
+	if (ret < 0)
+		return ret;
+	ret = rte_eth_dev_start(port_id);
 	if (ret < 0)
 		return dpfwd_fail(ret, "rte_eth_dev_start: %s (port %u)",
 				  rte_strerror(-ret), port_id);
+	if (rte_eth_dev_info_get(port_id, &info) == 0)
+		dpfwd_burst_allow(port_id, info.nb_rx_queues, info.nb_tx_queues);
 	return promiscuous && rte_eth_promiscuous_enable(port_id) == 0;
 }
 
@@ -286,8 +329,12 @@ int dpfwd_idle_monitor_supported(void)
 /* Must run before the port starts: DPDK wants the queue stopped. */
 int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore)
 {
-	int ret = rte_power_ethdev_pmgmt_queue_enable(lcore, port_id, queue,
-						      RTE_POWER_MGMT_TYPE_MONITOR);
+	int ret = check_port(port_id, "rte_power_ethdev_pmgmt_queue_enable");
+
+	if (ret < 0)
+		return ret;
+	ret = rte_power_ethdev_pmgmt_queue_enable(lcore, port_id, queue,
+						  RTE_POWER_MGMT_TYPE_MONITOR);
 
 	if (ret < 0)
 		return dpfwd_fail(ret, "rte_power_ethdev_pmgmt_queue_enable: %s (port %u, queue %u); "
@@ -298,7 +345,12 @@ int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore)
 
 int dpfwd_port_close(uint16_t port_id)
 {
-	int ret = rte_eth_dev_stop(port_id);
+	int ret = check_port(port_id, "rte_eth_dev_close");
+
+	if (ret < 0)
+		return ret;
+	dpfwd_burst_allow(port_id, 0, 0);
+	ret = rte_eth_dev_stop(port_id);
 
 	if (ret != 0)
 		return dpfwd_fail(ret, "rte_eth_dev_stop: %s (port %u)",

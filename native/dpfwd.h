@@ -197,6 +197,9 @@ uint32_t dpfwd_pool_data_room(uint32_t mtu);
  * The strings are copied; pools are only read. */
 int dpfwd_telemetry_register(const char *instance, const char *version);
 int dpfwd_telemetry_add_pool(struct rte_mempool *pool);
+/* From now on the commands answer {"state": "stopping"}: call before ports
+ * and pools go away. */
+int dpfwd_telemetry_stop(void);
 
 /* Live capture (pdump): the forwarder serves it, `dpfwd capture` (a
  * secondary process) asks for it. flags: 1 rx, 2 tx, 3 both. */
@@ -217,7 +220,10 @@ int dpfwd_stats_port(uint16_t port_id, struct dpfwd_counters *out);
 int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out);
 int dpfwd_stats_queue(uint16_t port_id, uint16_t queue, struct dpfwd_counters *out);
 
-/* Bursts for the Python API (the forwarder itself never calls these) */
+/* Bursts for the Python API (the forwarder itself never calls these).
+ * They return DPFWD_BURST_INVALID, never a count, for a port that is not
+ * started, a queue it was not set up with, NULL or n >= DPFWD_BURST_INVALID. */
+#define DPFWD_BURST_INVALID 65535
 uint16_t dpfwd_rx_burst(uint16_t port_id, uint16_t queue,
 			struct rte_mbuf **pkts, uint16_t n);
 uint16_t dpfwd_tx_burst(uint16_t port_id, uint16_t queue,

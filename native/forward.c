@@ -9,6 +9,9 @@
  * them up on demand (aligned 64-bit loads do not tear on the CPUs DPDK
  * supports), so the loop has no atomics and no locks.
  */
+/* rte_power_monitor_wakeup is experimental in 22.11 and 24.11. */
+#define ALLOW_EXPERIMENTAL_API 1
+
 #include <assert.h>
 #include <errno.h>
 #include <stdalign.h>
@@ -22,6 +25,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_power_intrinsics.h>
 #include <sys/prctl.h>
 
 #include "dpfwd.h"
@@ -226,6 +230,8 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 	uint16_t i, p;
 	int ret;
 
+	if (conf == NULL)
+		return dpfwd_fail(EINVAL, "fwd_start: no plan");
 	if (running)
 		return dpfwd_fail(EBUSY, "forwarding is already running");
 	if (conf->burst == 0 || conf->burst > DPFWD_MAX_BURST)
@@ -301,9 +307,16 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 
 int dpfwd_fwd_stop(void)
 {
+	unsigned int lcore;
+
 	if (!running)
 		return 0;
 	stop_flag = 1;
+	/* An lcore may be waiting on an rx ring (power monitor): wake it. */
+	if (fwd.idle == DPFWD_IDLE_MONITOR)
+		RTE_LCORE_FOREACH_WORKER(lcore)
+			if (lcores[lcore].n_tasks > 0)
+				rte_power_monitor_wakeup(lcore);
 	rte_eal_mp_wait_lcore();
 	stop_tsc = rte_get_tsc_cycles();
 	running = 0;
@@ -329,8 +342,8 @@ int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac)
 {
 	uint16_t p;
 
-	if (mode >= DPFWD_N_MODES)
-		return dpfwd_fail(EINVAL, "mode %u is unknown", mode);
+	if (mode >= DPFWD_N_MODES || dst_mac == NULL)
+		return dpfwd_fail(EINVAL, "mode %u is unknown, or no MACs", mode);
 	for (p = 0; p < DPFWD_MAX_PORTS; p++)
 		memcpy(fwd.dst_mac[p].addr_bytes, dst_mac + 6 * p, RTE_ETHER_ADDR_LEN);
 	fwd.mode = mode;
@@ -386,6 +399,8 @@ sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
 
 int dpfwd_stats_port(uint16_t port_id, struct dpfwd_counters *out)
 {
+	if (out == NULL)
+		return dpfwd_fail(EINVAL, "stats: nowhere to put them");
 	if (port_id >= DPFWD_MAX_PORTS)
 		return dpfwd_fail(ENODEV, "port %u: no such port", port_id);
 	sum_port(port_id, UINT16_MAX, out);
@@ -394,6 +409,8 @@ int dpfwd_stats_port(uint16_t port_id, struct dpfwd_counters *out)
 
 int dpfwd_stats_queue(uint16_t port_id, uint16_t queue, struct dpfwd_counters *out)
 {
+	if (out == NULL)
+		return dpfwd_fail(EINVAL, "stats: nowhere to put them");
 	if (port_id >= DPFWD_MAX_PORTS || queue >= DPFWD_MAX_QUEUES)
 		return dpfwd_fail(EINVAL, "port %u queue %u: out of range", port_id, queue);
 	sum_port(port_id, queue, out);
@@ -404,6 +421,8 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 {
 	uint16_t i;
 
+	if (out == NULL)
+		return dpfwd_fail(EINVAL, "stats: nowhere to put them");
 	memset(out, 0, sizeof(*out));
 	if (lcore >= RTE_MAX_LCORE)
 		return dpfwd_fail(EINVAL, "lcore %u: out of range", lcore);

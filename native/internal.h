@@ -17,6 +17,11 @@ extern int dpfwd_logtype;
 /* Record "call: error (port N)" for dpfwd_errmsg() and return -errno. */
 int dpfwd_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Queues the Python API may burst on, per port: set when a port starts,
+ * cleared when it closes or EAL ends (burst.c). */
+void dpfwd_burst_allow(uint16_t port_id, uint16_t rx_queues, uint16_t tx_queues);
+void dpfwd_burst_forbid_all(void);
+
 /* Forwarding state for telemetry (forward.c). */
 int dpfwd_fwd_mode(void);                       /* -1 when not forwarding */
 int dpfwd_fwd_idle(void);                       /* enum dpfwd_idle, -1 before a start */

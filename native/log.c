@@ -101,7 +101,7 @@ uint32_t dpfwd_log_recent(char *buf, uint32_t len)
 	unsigned int i, first;
 	size_t used = 0;
 
-	if (len == 0)
+	if (buf == NULL || len == 0)
 		return 0;
 	buf[0] = '\0';
 	pthread_mutex_lock(&lock);

@@ -9,6 +9,7 @@
  * "port_I_queue_Q" and "lcore_L"; telemetry.read_stats turns them into the
  * one snapshot shape (snapshot.schema.json) every reader uses.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,8 +89,7 @@ port_index(uint16_t port_id, const uint16_t *ids, int n)
 
 /* Ports are keyed by their config index: "port_I", "port_I_queue_Q". */
 static int
-tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
-	  struct rte_tel_data *d)
+stats_reply(struct rte_tel_data *d)
 {
 	struct dpfwd_counters c;
 	struct rte_tel_data *child;
@@ -163,8 +163,7 @@ port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 }
 
 static int
-tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
-	  struct rte_tel_data *d)
+ports_reply(struct rte_tel_data *d)
 {
 	uint16_t ids[DPFWD_MAX_PORTS];
 	char key[24];
@@ -180,8 +179,7 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 }
 
 static int
-tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
-	 struct rte_tel_data *d)
+info_reply(struct rte_tel_data *d)
 {
 	struct rte_malloc_socket_stats ms;
 	struct rte_tel_data *lc, *pool;
@@ -232,10 +230,61 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* Replies run on DPDK's telemetry thread while the main thread may be
+ * shutting down: under the lock they see either the live state or, once
+ * dpfwd_telemetry_stop() returned, only {"state": "stopping"}. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int stopping;
+
+static int
+guarded(int (*reply)(struct rte_tel_data *), struct rte_tel_data *d)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&lock);
+	if (stopping) {
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_string(d, "state", "stopping");
+	} else {
+		ret = reply(d);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+static int
+tel_stats(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	return guarded(stats_reply, d);
+}
+
+static int
+tel_ports(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	return guarded(ports_reply, d);
+}
+
+static int
+tel_info(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	return guarded(info_reply, d);
+}
+
+int dpfwd_telemetry_stop(void)
+{
+	pthread_mutex_lock(&lock);
+	stopping = 1;
+	n_pools = 0;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
 int dpfwd_telemetry_register(const char *inst, const char *ver)
 {
 	int ret;
 
+	if (inst == NULL || ver == NULL)
+		return dpfwd_fail(EINVAL, "telemetry_register: no instance or version");
 	snprintf(instance, sizeof(instance), "%s", inst);
 	snprintf(version, sizeof(version), "%s", ver);
 	if (start_tsc != 0)
@@ -256,8 +305,14 @@ int dpfwd_telemetry_register(const char *inst, const char *ver)
 
 int dpfwd_telemetry_add_pool(struct rte_mempool *pool)
 {
-	if (n_pools == MAX_POOLS)
+	if (pool == NULL)
+		return dpfwd_fail(EINVAL, "telemetry: no mempool");
+	pthread_mutex_lock(&lock);
+	if (n_pools == MAX_POOLS) {
+		pthread_mutex_unlock(&lock);
 		return dpfwd_fail(ENOSPC, "telemetry: more than %u mempools", MAX_POOLS);
+	}
 	pools[n_pools++] = pool;
+	pthread_mutex_unlock(&lock);
 	return 0;
 }

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.dataplane
 PRELUDE = """
 import json, sys
 from dpfwd import Eal, Mempool, Port, PortConfig, DpfwdError, EalError, PortError, MempoolError
+from dpfwd.errors import PacketReleased
 def eal(*vdevs, extra=()):
     args = ["-l", "0", "--no-pci", "--log-level", "lib.eal:warning", *extra]
     for v in vdevs:
@@ -78,7 +79,7 @@ def test_mbufs_are_freed_by_free_by_with_and_by_tx(dpdk_host):
             try:
                 view[0]
                 out["stale_view"] = "readable"
-            except ValueError:
+            except PacketReleased:
                 out["stale_view"] = "released"
             made = pool.alloc(3, 100)
             out["alloc"] = [len(made), len(made[0]), pool.in_use - base]
@@ -133,6 +134,89 @@ def test_error_cases_raise_one_line_dpfwd_errors(dpdk_host):
     assert out["after_close"][0] == "EalError"
     for value in out.values():
         assert "\n" not in str(value)
+
+
+def test_no_python_object_reaches_an_mbuf_python_gave_up(dpdk_host):
+    """Packets are not buffers (nothing can be derived that outlives them),
+    slices are copies, and every way an mbuf leaves releases its Packets."""
+    out = script("""
+        def outcome(fn):
+            try:
+                fn()
+                return "ok"
+            except (DpfwdError, TypeError) as e:
+                return type(e).__name__
+        with eal("net_null0", "net_ring0") as e:
+            pool = Mempool("safe", 4096, 0)
+            p0, ring = Port("net_null0", pool), Port("net_ring0", pool)
+            burst = p0.rx_burst(0, 4)
+            pkt = burst[0]
+            head = pkt[:14]
+            out["slice_is_a_copy"] = type(head).__name__
+            copy = bytearray(pkt)                # a copy, by iteration
+            copy[0] ^= 0xFF
+            out["no_buffer"] = [outcome(lambda: memoryview(pkt)), copy[0] != pkt[0]]
+            pkt[0:2] = b"ab"
+            out["written"] = bytes(pkt[:2]).decode()
+            burst.free()
+            out["after_free"] = [outcome(lambda: pkt[0]), outcome(lambda: pkt.__setitem__(0, 1)),
+                                 outcome(lambda: bytes(pkt)), len(head)]
+            sent = ring.rx_burst(0, 1) or pool.alloc(2, 60)
+            kept = sent[0]
+            ring.tx_burst(0, sent)
+            out["after_tx"] = outcome(lambda: kept[0])
+            out["bad_queue"] = [outcome(lambda: p0.rx_burst(3, 8)), outcome(lambda: p0.rx_burst(-1, 8)),
+                                outcome(lambda: p0.tx_burst(2, pool.alloc(1)))]
+            out["bad_size"] = [outcome(lambda: p0.rx_burst(0, 0)), outcome(lambda: p0.rx_burst(0, 1 << 20))]
+            late = p0.rx_burst(0, 2)
+            late_pkt = late[1]
+            other = Mempool("closed", 1024, 0)
+            other.close()
+            out["closed_pool"] = [outcome(lambda: other.alloc(1)), outcome(lambda: other.in_use)]
+            ring.close()
+            out["closed_port"] = [outcome(lambda: ring.rx_burst(0, 4)), outcome(lambda: ring.tx_burst(0, late))]
+        out["after_eal"] = [outcome(lambda: late_pkt[0]), outcome(lambda: late[0]), outcome(lambda: late.free()),
+                            outcome(lambda: p0.rx_burst(0, 4)), outcome(lambda: pool.alloc(1))]
+    """)
+    assert out["slice_is_a_copy"] == "bytes" and out["no_buffer"] == ["TypeError", True]
+    assert out["written"] == "ab"
+    assert out["after_free"] == ["PacketReleased", "PacketReleased", "PacketReleased", 14]
+    assert out["after_tx"] == "PacketReleased"
+    assert out["bad_queue"] == ["PortError", "PortError", "PortError"]
+    assert out["bad_size"] == ["DpfwdError", "DpfwdError"]
+    assert out["closed_pool"] == ["MempoolError", "MempoolError"]
+    assert out["closed_port"] == ["PortError", "PortError"]
+    assert out["after_eal"] == ["PacketReleased", "EalError", "ok", "PortError", "MempoolError"]
+
+
+def test_the_c_entry_points_refuse_bad_arguments(dpdk_host):
+    """NULLs, unknown ports and queues, a second EAL start: an error code,
+    never undefined behaviour (the Python API checks first; the C API does too)."""
+    out = script("""
+        from dpfwd.binding import ffi, lib
+        N = ffi.NULL
+        with eal("net_null0"):
+            out["codes"] = [
+                lib.dpfwd_port_probe(N), lib.dpfwd_port_by_name(N, N), lib.dpfwd_port_name(0, N, 0),
+                lib.dpfwd_port_mac(0, N), lib.dpfwd_port_setup(9, N, N, N), lib.dpfwd_port_start(30, 0),
+                lib.dpfwd_port_close(30), lib.dpfwd_port_power_monitor(30, 0, 1),
+                lib.dpfwd_telemetry_register(N, N), lib.dpfwd_telemetry_add_pool(N), lib.dpfwd_capture_stop(N),
+                lib.dpfwd_capture_stats(0, N, N), lib.dpfwd_fwd_start(N), lib.dpfwd_fwd_set_mode(0, N),
+                lib.dpfwd_fwd_set_mode(7, ffi.new("uint8_t[]", 192)), lib.dpfwd_stats_port(0, N),
+                lib.dpfwd_stats_queue(0, 0, N), lib.dpfwd_stats_lcore(0, N), lib.dpfwd_mbuf_set_len(N, 1),
+                lib.dpfwd_eal_init(0, N)]
+            out["nulls"] = [lib.dpfwd_pool_create(N, 1, 0, 2048, -1) == N, lib.dpfwd_mbuf_alloc(N) == N,
+                            lib.dpfwd_mbuf_data(N, N) == N, lib.dpfwd_capture_start(30, 0, 1, 1) == N]
+            out["zeros"] = [lib.dpfwd_pool_in_use(N), lib.dpfwd_pool_available(N), lib.dpfwd_mbuf_pkt_len(N),
+                            lib.dpfwd_mbuf_segments(N), lib.dpfwd_capture_read(N, N, 1), lib.dpfwd_log_recent(N, 0)]
+            pkts = ffi.new("struct rte_mbuf *[]", 4)
+            out["bursts"] = [lib.dpfwd_rx_burst(0, 0, pkts, 4), lib.dpfwd_rx_burst(40, 0, pkts, 4),
+                             lib.dpfwd_tx_burst(0, 0, N, 4), lib.dpfwd_rx_burst(0, 0, pkts, 65535)]
+            lib.dpfwd_mbuf_free_bulk(N, 4)
+    """)
+    assert all(code < 0 for code in out["codes"]), out["codes"]
+    assert all(out["nulls"]) and out["zeros"] == [0] * 6
+    assert out["bursts"] == [65535] * 4
 
 
 def test_inspect_example_reads_every_packet(dpdk_host, tmp_path):

@@ -5,6 +5,7 @@ import pathlib
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -244,3 +245,52 @@ def test_dpdk_threads_leave_the_handled_signals_to_the_main_thread(running):
             status = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines())
             dpdk[comm] = int(status["SigBlk"], 16) & handled
     assert len(dpdk) >= 2 and all(blocked == handled for blocked in dpdk.values()), dpdk
+
+
+def test_readers_see_live_state_or_stopping_through_100_stops(dpdk_host):
+    """Scrapes, telemetry reads and `dpfwd status` in tight loops while an
+    instance starts and stops 100 times: no run crashes (a reader of freed
+    memory would take the forwarder down with it), every read is whole."""
+    from dpfwd.telemetry import NotRunning, Telemetry, read_info, read_ports, read_stats
+    port, instance, stop = free_port(), "t_stops", threading.Event()
+    seen = {"whole": 0, "not running": 0, "scrapes": 0, "status": 0}
+
+    def read_telemetry():
+        while not stop.is_set():
+            try:
+                with Telemetry(instance, timeout=1) as tm:
+                    read_stats(tm), read_info(tm), read_ports(tm)
+                    seen["whole"] += 1
+            except NotRunning:
+                seen["not running"] += 1
+
+    def scrape_metrics():
+        while not stop.is_set():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as r:
+                    r.read()
+                seen["scrapes"] += 1
+            except OSError:
+                pass
+
+    def run_status():
+        while not stop.is_set():
+            proc = dpfwd("status", "--instance", instance)
+            assert proc.returncode in (0, 5) and "Traceback" not in proc.stderr, proc.stderr
+            seen["status"] += 1
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (read_telemetry, scrape_metrics, run_status)]
+    for t in threads:
+        t.start()
+    codes = []
+    try:
+        for _ in range(100):
+            proc = dpfwd("run", *NULL_PAIR, "--instance", instance, "--metrics", f"127.0.0.1:{port}",
+                         "--duration", "0.1")
+            codes.append((proc.returncode, proc.stderr[-300:] if proc.returncode else ""))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert [c for c in codes if c[0] != 0] == []
+    assert seen["whole"] > 0 and seen["scrapes"] > 0 and seen["status"] > 0, seen

@@ -1,6 +1,10 @@
-"""Bursts: arrays of mbufs held by Python without copying their bytes."""
+"""Bursts: arrays of mbufs held by Python without copying their bytes, and
+Packets: one mbuf's bytes, reachable only while the burst holds it."""
+import operator
+
 from .binding import ffi, lib
 from .eal import eal_alive
+from .errors import DpfwdError, EalError, PacketReleased
 
 # Arrays of mbuf pointers, kept for reuse: allocating one per rx_burst costs
 # more than the burst itself on a fast port.
@@ -11,6 +15,8 @@ def _array(size):
     spares = _spare_arrays.get(size)
     if spares:
         return spares.pop()
+    if not isinstance(size, int) or not 0 < size < lib.DPFWD_BURST_INVALID:
+        raise DpfwdError(f"a burst holds 1 to {lib.DPFWD_BURST_INVALID - 1} packets, not {size!r}")
     return ffi.new("struct rte_mbuf *[]", size)
 
 
@@ -22,24 +28,93 @@ def _give_back(size, array):
         spares.append(array)
 
 
+class Packet:
+    """Packet i of a Burst: the bytes of its mbuf (first segment), in place.
+
+    ``p[i]`` reads or writes one byte of the mbuf; ``p[a:b]`` reads a copy
+    (bytes) or, assigned to, writes in place; ``bytes(p)`` copies it all.
+    A Packet exports no buffer (no memoryview or numpy array of it), because
+    such a buffer could outlive the mbuf: once the mbuf has left Python (sent,
+    freed, its burst collected, EAL closed), every use raises PacketReleased.
+    """
+
+    __slots__ = ("_burst", "_gen", "_data", "_len")
+
+    def __init__(self, burst, data, length):
+        self._burst, self._gen, self._data, self._len = burst, burst._gen, data, length
+
+    def _live(self):
+        if self._burst._gen != self._gen or not eal_alive():
+            raise PacketReleased("this packet's mbuf has left Python (sent, freed or its EAL closed); "
+                                 "copy what you need with bytes(packet) before")
+        return self._data
+
+    def __len__(self):
+        return self._len
+
+    def _index(self, i):
+        i = operator.index(i)
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError(f"byte {i} is not in this packet of {self._len}")
+        return i
+
+    def __getitem__(self, key):
+        data = self._live()
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._len)
+            if step == 1:
+                return ffi.buffer(data + start, max(stop - start, 0))[:]
+            return ffi.buffer(data, self._len)[:][key]
+        return data[self._index(key)]
+
+    def __setitem__(self, key, value):
+        data = self._live()
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._len)
+            value = bytes(value)
+            if step != 1 or len(value) != max(stop - start, 0):
+                raise ValueError(f"write {max(stop - start, 0)} bytes to that slice (got {len(value)}); "
+                                 "a packet's length does not change this way")
+            ffi.memmove(data + start, value, len(value))
+        else:
+            data[self._index(key)] = value
+
+    def __bytes__(self):
+        return ffi.buffer(self._live(), self._len)[:]
+
+    def __iter__(self):
+        return iter(bytes(self))
+
+    def __eq__(self, other):
+        return bytes(self) == bytes(other) if isinstance(other, (Packet, bytes, bytearray)) else NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        live = self._burst._gen == self._gen and eal_alive()
+        return f"<Packet of {self._len} B{'' if live else ', released'}>"
+
+
 class Burst:
     """Up to ``size`` mbufs owned by Python.
 
-    ``burst[i]`` is packet i's bytes as a writable memoryview of the mbuf
-    itself (its first segment). The mbufs leave Python exactly once: when a
-    port sends them (``Port.tx_burst``), on ``free()``, at the end of a
-    ``with`` block, or, as a last resort, when the Burst is collected. Views
-    handed out are released then, so a stale view raises instead of reading
-    freed memory.
+    ``burst[i]`` is packet i: a Packet over the mbuf's own bytes, no copy.
+    The mbufs leave Python exactly once: when a port sends them
+    (``Port.tx_burst``), on ``free()``, at the end of a ``with`` block, or,
+    as a last resort, when the Burst is collected. Packets handed out are
+    released then: using one raises instead of reaching an mbuf Python no
+    longer owns.
     """
 
-    __slots__ = ("_pkts", "_n", "_size", "_views")
+    __slots__ = ("_pkts", "_n", "_size", "_gen")
 
     def __init__(self, pkts, n, size):
         self._pkts = pkts
         self._n = n
         self._size = size
-        self._views = None
+        self._gen = 0       # bumped when the mbufs leave: their Packets are released
 
     @classmethod
     def empty(cls, size):
@@ -52,24 +127,23 @@ class Burst:
         return self._n > 0
 
     def __getitem__(self, i):
+        i = operator.index(i)
         if i < 0:
             i += self._n
         if not 0 <= i < self._n:
             raise IndexError(f"packet {i} is not in this burst of {self._n}")
+        if not eal_alive():
+            raise EalError("EAL is closed: its mbufs are gone")
         length = ffi.new("uint32_t *")
         data = lib.dpfwd_mbuf_data(self._pkts[i], length)
-        view = memoryview(ffi.buffer(data, length[0]))
-        if self._views is None:
-            self._views = []
-        self._views.append(view)
-        return view
+        return Packet(self, data, length[0])
 
     def __iter__(self):
         return (self[i] for i in range(self._n))
 
     def packet_length(self, i):
         """The whole packet's length, all segments included."""
-        self[i]  # bounds check
+        self[i]  # bounds and EAL check
         return lib.dpfwd_mbuf_pkt_len(self._pkts[i])
 
     # For Port, Mempool and Capture: the only ways mbufs come into a Burst or leave it.
@@ -82,7 +156,8 @@ class Burst:
         self._n += 1
 
     def _transmit(self, tx, port_id, queue, free_unsent):
-        """Hand the mbufs to tx(port_id, queue, array, n); (sent, freed).
+        """Hand the mbufs to tx(port_id, queue, array, n); (sent, freed),
+        sent -1 when the data plane refused the call.
 
         Sent mbufs belong to the PMD now. Unsent ones are freed, or with
         free_unsent False kept, in order, for another try."""
@@ -90,6 +165,8 @@ class Burst:
         if n == 0:
             return 0, 0
         sent = tx(port_id, queue, self._pkts, n)
+        if sent > n:
+            return -1, 0        # refused: the burst keeps them all
         if sent == n:
             self._forget()
             return sent, 0
@@ -97,22 +174,15 @@ class Burst:
             lib.dpfwd_mbuf_free_bulk(self._pkts + sent, n - sent)
             self._forget()
             return sent, n - sent
-        self._release_views()
+        self._gen += 1      # the sent ones' Packets are gone; indexes shift
         for i in range(n - sent):
             self._pkts[i] = self._pkts[sent + i]
         self._n = n - sent
         return sent, 0
 
-    def _release_views(self):
-        if self._views:
-            for view in self._views:
-                view.release()
-        self._views = None
-
     def _forget(self):
         """The mbufs have left Python: keep none, reuse the array."""
-        if self._views:
-            self._release_views()
+        self._gen += 1
         self._n = 0
         if self._pkts is not None:
             _give_back(self._size, self._pkts)

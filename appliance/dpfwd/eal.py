@@ -59,6 +59,7 @@ class Eal:
         self.args = args
         self._children = []     # mempools and ports, closed in reverse order
         self._open_ports = {}   # port id -> the Port that set it up
+        self._closing = False
         argv_keep = [ffi.new("char[]", a.encode()) for a in ["dpfwd", *args]]
         argv = ffi.new("char *[]", argv_keep)
         check_error(lib.dpfwd_log_init(int(verbose)), EalError)
@@ -92,6 +93,7 @@ class Eal:
         """Close what was made under this EAL, then clean EAL up. Idempotent."""
         if _State.current is not self:
             return
+        self._closing = True
         for child in reversed(list(self._children)):
             child.close()
         _State.current = None

@@ -20,3 +20,7 @@ class MempoolError(DpfwdError):
 
 class ForwardingError(DpfwdError):
     """The forwarding lcores could not start."""
+
+
+class PacketReleased(DpfwdError):
+    """A Packet was used after its mbuf left Python (sent, freed, EAL closed)."""

@@ -161,7 +161,10 @@ class Forwarder:
         lib.dpfwd_fwd_stop()
 
     def close(self):
-        """Stop forwarding, close ports and pools, clean EAL up."""
+        """Stop forwarding, close ports and pools, clean EAL up. Readers are
+        told 'stopping' first, so none reads what this frees."""
+        if self.eal is not None:
+            lib.dpfwd_telemetry_stop()
         self.stop()
         if self.eal is not None:
             self.eal.close()

@@ -59,8 +59,14 @@ class Mempool:
         return self._ptr
 
     def close(self):
-        """Free the pool; mbufs still out are the caller's bug, not freed twice."""
+        """Free the pool. While mbufs of it are still out (in bursts, rings or
+        a port's queues) that would free memory they live in: MempoolError,
+        unless EAL itself is closing. Idempotent."""
         if self._ptr is not None and eal_alive():
+            out = lib.dpfwd_pool_in_use(self._ptr)
+            if out and not self._eal._closing:
+                raise MempoolError(f"mempool {self.name}: {out} mbufs are still out (in bursts, rings or "
+                                   "a port's queues); free them, or close the ports using it, first")
             lib.dpfwd_pool_free(self._ptr)
             self._eal._forget(self)
         self._ptr = None

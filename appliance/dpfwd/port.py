@@ -110,10 +110,16 @@ class Port:
         """Receive up to n packets from queue, as a Burst that owns them."""
         spares = _spares.get(n)
         pkts = spares.pop() if spares else _array(n)
-        got = _rx(self.id, queue, pkts, n)
+        try:
+            got = _rx(self.id, queue, pkts, n)
+        except (OverflowError, TypeError):
+            got = lib.DPFWD_BURST_INVALID        # a queue that is no uint16
         if got == 0:
             _give_back(n, pkts)
             return EMPTY
+        if got > n:
+            _give_back(n, pkts)
+            raise PortError(self._refused("rx", queue, n))
         return Burst(pkts, got, n)
 
     def tx_burst(self, queue, burst, free_unsent=True, _tx=lib.dpfwd_tx_burst):
@@ -123,10 +129,24 @@ class Port:
         counted in ``tx_dropped`` unless free_unsent is False, in which case
         the burst keeps them, in order, for another try.
         """
-        sent, freed = burst._transmit(_tx, self.id, queue, free_unsent)
+        try:
+            sent, freed = burst._transmit(_tx, self.id, queue, free_unsent)
+        except (OverflowError, TypeError):
+            sent = -1
+        if sent < 0:
+            raise PortError(self._refused("tx", queue, len(burst)))
         if freed:
             self.tx_dropped += freed
         return sent
+
+    def _refused(self, way, queue, n):
+        """Why the data plane refused a burst (DPFWD_BURST_INVALID)."""
+        if not self._open:
+            return f"port {self.id} ({self.name}) is closed; {way}_burst needs an open port"
+        have = self.config.rx_queues if way == "rx" else self.config.tx_queues
+        if not 0 <= queue < have:
+            return f"port {self.id} ({self.name}) has {way} queues 0..{have - 1}, not {queue}"
+        return f"port {self.id} ({self.name}): a burst of {n} is more than {lib.DPFWD_BURST_INVALID - 1}"
 
     def close(self):
         """Stop and close the port. Idempotent."""

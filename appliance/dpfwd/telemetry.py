@@ -54,6 +54,8 @@ class Telemetry:
         if reply.get(key) is None:
             raise NotRunning(f"instance '{self.instance}' is DPDK but not dpfwd "
                              f"(it has no {key} command)")
+        if isinstance(reply[key], dict) and reply[key].get("state") == "stopping":
+            raise NotRunning(f"dpfwd instance '{self.instance}' is stopping")
         return reply[key]
 
     def close(self):

@@ -186,6 +186,8 @@ MISUSE = [
      "eal.lcores: '0,\u0661' is not an lcore list like \"0-1\", \"0,2-3\" or \"0,1,2@1\" (lcores below 128)"),
     ("ports: [{interface: 'eth0,iface=x'}, {vdev: net_null1}]",
      "ports[0].interface: 'eth0,iface=x' is not a network interface name (1-15 of A-Z a-z 0-9 _ . -)"),
+    (PAIR + 'eal: {instance: "edge1\\n"}',
+     "eal.instance: 'edge1\\n' is not a name of 1-32 letters, digits, '-' or '_'"),
     (PAIR + "eal: {args: ['--file-prefix', 'other']}",
      "eal.args[0]: '--file-prefix' sets what dpfwd sets itself; use eal.instance"),
     (PAIR + "eal: {args: ['--in-memory']}", "eal.args[0]: '--in-memory' sets what dpfwd sets itself; use eal.memory"),

@@ -3,6 +3,7 @@ random YAML and bytes) through validation, the plan, `dpfwd config check` and
 a live reload. Every input gives a valid config or ConfigError lines, never
 another exception. DPFWD_FUZZ_EXAMPLES raises the number of examples (CI runs
 the default; the README gives a longer run)."""
+import copy
 import os
 import signal
 
@@ -49,7 +50,8 @@ valid = st.fixed_dictionaries(
 
 
 def mutate(data, draw):
-    """Replace one value, anywhere in data, with an odd one."""
+    """A copy of data with one value, anywhere, replaced by an odd one."""
+    data = copy.deepcopy(data)     # st.just() shares its value between examples
     paths = []
 
     def walk(node, path):

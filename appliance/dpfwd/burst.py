@@ -79,6 +79,9 @@ class Packet:
                                  "a packet's length does not change this way")
             ffi.memmove(data + start, value, len(value))
         else:
+            value = operator.index(value)
+            if not 0 <= value <= 255:
+                raise ValueError(f"a byte is 0..255, not {value}")
             data[self._index(key)] = value
 
     def __bytes__(self):

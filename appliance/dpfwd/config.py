@@ -188,7 +188,7 @@ def parse_lcores(text):
     """'0,2-3' -> lcores 0, 2, 3; '0,1,2@1': lcore 2 runs on CPU 1. Every
     number is bounded before a range is expanded. ValueError when malformed."""
     text = str(text).replace(" ", "")
-    if len(text) > 1024 or not _LCORES.match(text):
+    if len(text) > 1024 or not _LCORES.fullmatch(text):
         raise ValueError(text)
     cpus = []
     for part in text.split(","):
@@ -270,7 +270,7 @@ class _Checker:
         if key not in m:
             return default
         value = m[key]
-        if not isinstance(value, str) or not regex.match(value):
+        if not isinstance(value, str) or not regex.fullmatch(value):
             self.error(_join(path, key), f"{_show(value)} is not {what}")
             return default
         return value
@@ -281,7 +281,7 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 def _join(path, key):
     """A dotted path; keys that are not plain names are quoted (one line, bounded)."""
-    key = key if isinstance(key, str) and _PLAIN_KEY.match(key) else repr(key)[:40]
+    key = key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else repr(key)[:40]
     return f"{path}.{key}" if path else key
 
 

@@ -3,7 +3,7 @@ Packets: one mbuf's bytes, reachable only while the burst holds it."""
 import operator
 
 from .binding import ffi, lib
-from .eal import eal_alive
+from .eal import _State, eal_alive
 from .errors import DpfwdError, EalError, PacketReleased
 
 # Arrays of mbuf pointers, kept for reuse: allocating one per rx_burst costs
@@ -44,7 +44,7 @@ class Packet:
         self._burst, self._gen, self._data, self._len = burst, burst._gen, data, length
 
     def _live(self):
-        if self._burst._gen != self._gen or not eal_alive():
+        if self._burst._gen != self._gen or _State.current is None:
             raise PacketReleased("this packet's mbuf has left Python (sent, freed or its EAL closed); "
                                  "copy what you need with bytes(packet) before")
         return self._data
@@ -62,6 +62,8 @@ class Packet:
 
     def __getitem__(self, key):
         data = self._live()
+        if key.__class__ is int and 0 <= key < self._len:     # the common case, first
+            return data[key]
         if isinstance(key, slice):
             start, stop, step = key.indices(self._len)
             if step == 1:
@@ -135,9 +137,9 @@ class Burst:
             i += self._n
         if not 0 <= i < self._n:
             raise IndexError(f"packet {i} is not in this burst of {self._n}")
-        if not eal_alive():
+        if _State.current is None:
             raise EalError("EAL is closed: its mbufs are gone")
-        length = ffi.new("uint32_t *")
+        length = _LENGTH
         data = lib.dpfwd_mbuf_data(self._pkts[i], length)
         return Packet(self, data, length[0])
 
@@ -212,3 +214,6 @@ class Burst:
 
 
 EMPTY = Burst(None, 0, 0)
+# Where dpfwd_mbuf_data puts a length, read at once after (the GIL is held
+# across both): one allocation for the process, not one per packet.
+_LENGTH = ffi.new("uint32_t *")

@@ -100,7 +100,7 @@ def test_man_page_and_bash_completion_match_the_installed_cli(host):
     assert man.startswith(f'.TH DPFWD 1 "" "dpfwd {version}"') and "dpfwd doctor" in man
     completed = host.check_output(
         "bash -c 'source /usr/share/bash-completion/completions/dpfwd; COMP_WORDS=(dpfwd st);"
-        " COMP_CWORD=1; _dpfwd_completion; echo ${COMPREPLY[@]}'")
+        " COMP_CWORD=1; _dpfwd_completion dpfwd; echo ${COMPREPLY[@]}'")
     assert completed.split() == ["stats", "status"]
 
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
 #include <rte_ring.h>

@@ -19,7 +19,7 @@ cleanup() { for ((i=${#mounts[@]}-1; i>=0; i--)); do umount "$ROOT/${mounts[$i]}
 trap cleanup EXIT
 for m in "${mounts[@]}"; do mountpoint -q "$ROOT/$m" || mount --bind "/$m" "$ROOT/$m"; done
 rm -rf "$ROOT/src" && mkdir -p "$ROOT/src/dist"
-git ls-files tests lab examples native roles pyproject.toml | tar -c -T - | tar -x -C "$ROOT/src"
+git ls-files tests lab examples native roles pyproject.toml README.md | tar -c -T - | tar -x -C "$ROOT/src"
 cp "$DIST"/dpfwd-*.whl "$ROOT/src/dist/"
 chroot "$ROOT" bash -c '
   set -e

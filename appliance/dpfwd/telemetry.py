@@ -7,11 +7,13 @@ Reading never starts EAL and never touches the forwarding lcores.
 import json
 import os
 import socket
+import time
 
 from .runtime import instance_dir
 from .errors import DpfwdError
 
 COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")
+CONNECT_RETRY_SECONDS = 0.01
 
 
 class NotRunning(DpfwdError):
@@ -28,19 +30,35 @@ class Telemetry:
     def __init__(self, instance="dpfwd", timeout=2.0):
         self.instance = instance
         path = socket_path(instance)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.sock.settimeout(timeout)
-        try:
-            self.sock.connect(path)
-            hello = json.loads(self.sock.recv(1024))
-        except FileNotFoundError:
-            self.sock.close()
-            raise NotRunning(f"no dpfwd instance '{instance}' is running (no {path}); "
-                             "start it, or name another with --instance") from None
-        except (OSError, ValueError) as exc:
-            self.sock.close()
-            raise NotRunning(f"dpfwd instance '{instance}' does not answer on {path} "
-                             f"({exc}); it may have stopped") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect(path)
+                raw = self.sock.recv(1024)
+                if not raw:
+                    # at its client limit, DPDK accepts and closes at once
+                    raise BlockingIOError
+                hello = json.loads(raw)
+                break
+            except FileNotFoundError:
+                self.sock.close()
+                raise NotRunning(f"no dpfwd instance '{instance}' is running (no {path}); "
+                                 "start it, or name another with --instance") from None
+            except BlockingIOError:
+                # DPDK accepts one client at a time and serves a few at once:
+                # with many readers, try again within the timeout.
+                self.sock.close()
+                if time.monotonic() < deadline:
+                    time.sleep(CONNECT_RETRY_SECONDS)
+                    continue
+                raise NotRunning(f"dpfwd instance '{instance}' is busy: its telemetry socket {path} "
+                                 f"took no connection within {timeout} s") from None
+            except (OSError, ValueError) as exc:
+                self.sock.close()
+                raise NotRunning(f"dpfwd instance '{instance}' does not answer on {path} "
+                                 f"({exc}); it may have stopped") from None
         self.max_output = int(hello.get("max_output_len", 16384))
 
     def query(self, command):

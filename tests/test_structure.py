@@ -180,3 +180,35 @@ def test_the_readme_snapshot_example_fits_the_schema():
     readme = (ROOT / "README.md").read_text()
     example = json.loads(readme.split("```json\n", 1)[1].split("```", 1)[0])
     jsonschema.validate(example, SCHEMA)
+
+
+def test_signals_are_flags_and_a_pipe_never_a_lock():
+    """The run loop's signal handling: a flag and a byte in a pipe. (It was
+    a threading.Event, whose set() in a handler can deadlock against the
+    wait() it interrupts: a fuzzed reload once hung the forwarder that way.)"""
+    import signal
+    import threading
+    import time
+    from dpfwd.service import Signals
+    with Signals() as sig:
+        os.kill(os.getpid(), signal.SIGHUP)
+        sig.wait(5)
+        assert sig.take_reload() and not sig.take_reload() and not sig.stop
+
+        def storm():
+            for _ in range(3000):
+                os.kill(os.getpid(), signal.SIGHUP)
+        sender = threading.Thread(target=storm)
+        sender.start()
+        reloads, deadline = 0, time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = not sender.is_alive()
+            sig.wait(0.001)
+            reloads += sig.take_reload()
+            if done:
+                break
+        sender.join(timeout=5)
+        assert not sender.is_alive() and reloads > 0
+        os.kill(os.getpid(), signal.SIGTERM)
+        sig.wait(5)
+        assert sig.stop

@@ -7,9 +7,9 @@ a test) every notification is a no-op.
 """
 import logging
 import os
+import select
 import signal
 import socket
-import threading
 import time
 
 from . import facts
@@ -63,21 +63,52 @@ class Every:
 
 class Signals:
     """SIGINT/SIGTERM ask to stop, SIGHUP to reload; installed before EAL
-    starts, so a signal during setup is still handled cleanly."""
+    starts, so a signal during setup is still handled cleanly.
+
+    The handler only sets a flag and writes a byte to a pipe that wait()
+    selects on: a handler that took a lock (threading.Event.set does) could
+    deadlock against the very code it interrupted."""
+
+    def __init__(self, handled=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
+        self.handled = handled
+        self.stop = False
+        self.reload = False
 
     def __enter__(self):
-        self.stop, self.reload, self.wake = threading.Event(), threading.Event(), threading.Event()
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
 
         def on_signal(signum, _frame):
-            (self.reload if signum == signal.SIGHUP else self.stop).set()
-            self.wake.set()
-        self._previous = {s: signal.signal(s, on_signal)
-                          for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+            if signum == signal.SIGHUP:
+                self.reload = True
+            else:
+                self.stop = True
+            try:
+                os.write(self._write, b"!")
+            except OSError:
+                pass        # the pipe is full: wait() wakes anyway
+        self._previous = {s: signal.signal(s, on_signal) for s in self.handled}
         return self
+
+    def wait(self, timeout):
+        """Return after a signal came, or after timeout seconds."""
+        if select.select([self._read], [], [], timeout)[0]:
+            try:
+                while os.read(self._read, 512):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def take_reload(self):
+        asked, self.reload = self.reload, False
+        return asked
 
     def __exit__(self, *exc):
         for s, handler in self._previous.items():
             signal.signal(s, handler)
+        os.close(self._read)
+        os.close(self._write)
 
 
 def status_line(mode, prev, cur):
@@ -108,12 +139,10 @@ class Service:
     def loop(self):
         notify("READY=1", "STATUS=forwarding")
         while True:
-            self.signals.wake.wait(POLL_SECONDS)
-            self.signals.wake.clear()
-            if self.signals.stop.is_set():
+            self.signals.wait(POLL_SECONDS)
+            if self.signals.stop:
                 break
-            if self.signals.reload.is_set():
-                self.signals.reload.clear()
+            if self.signals.take_reload():
                 self.reload()
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 break

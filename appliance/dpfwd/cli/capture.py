@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import threading
 import time
 
 import click
@@ -10,6 +9,7 @@ import click
 from ..capture import DIRECTIONS, Capture
 from ..eal import Eal
 from ..runtime import instance_dir
+from ..service import Signals
 from ..errors import DpfwdError
 from ..pcapfile import PcapWriter
 from .errors import DataPlaneFailed, InstanceNotRunning
@@ -30,16 +30,16 @@ def check_instance(instance):
                               "(or --memory hugepages) to capture live")
 
 
-def capture_to(writer, cap, count, duration, stop):
+def capture_to(writer, cap, count, duration, signals):
     """Drain the capture into writer until count packets (None: no limit),
-    duration or stop."""
+    duration or a stop signal."""
     written, deadline = 0, (time.monotonic() + duration) if duration else None
-    while (count is None or written < count) and not stop.is_set():
+    while (count is None or written < count) and not signals.stop:
         if deadline is not None and time.monotonic() >= deadline:
             break
         with cap.read(cap_limit(count, written)) as burst:
             if not burst:
-                stop.wait(IDLE_WAIT)
+                signals.wait(IDLE_WAIT)
                 continue
             for i in range(len(burst)):
                 writer.write(burst[i], orig_len=burst.packet_length(i))
@@ -71,20 +71,16 @@ def capture(instance, port_spec, queue, direction, count, duration, path, as_jso
     written and how many the capture could not keep up with."""
     instance = instance_name(instance)
     check_instance(instance)
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Eal(["--proc-type=secondary", "--file-prefix", instance, "--no-pci", "-l", "0"],
-                 verbose=verbose()):
+        with Signals((signal.SIGINT, signal.SIGTERM)) as signals, \
+                Eal(["--proc-type=secondary", "--file-prefix", instance, "--no-pci", "-l", "0"],
+                    verbose=verbose()):
             with Capture(int(port_spec) if port_spec.isdigit() else port_spec, queue, direction) as cap:
                 with PcapWriter(path) as writer:
-                    written = capture_to(writer, cap, count, duration, stop)
+                    written = capture_to(writer, cap, count, duration, signals)
                 missed = cap.missed()
     except DpfwdError as exc:
         raise DataPlaneFailed(str(exc)) from None
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
     if as_json:
         click.echo(json.dumps({"written": written, "missed": missed, "file": path}))
     else:

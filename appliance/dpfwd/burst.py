@@ -28,6 +28,16 @@ def _give_back(size, array):
         spares.append(array)
 
 
+def _position(i, n, what):
+    """Index i (negative counts from the end) of n things, or IndexError."""
+    i = operator.index(i)
+    if i < 0:
+        i += n
+    if not 0 <= i < n:
+        raise IndexError(f"{what} {i} is not in this {'packet' if what == 'byte' else 'burst'} of {n}")
+    return i
+
+
 class Packet:
     """Packet i of a Burst: the bytes of its mbuf (first segment), in place.
 
@@ -52,14 +62,6 @@ class Packet:
     def __len__(self):
         return self._len
 
-    def _index(self, i):
-        i = operator.index(i)
-        if i < 0:
-            i += self._len
-        if not 0 <= i < self._len:
-            raise IndexError(f"byte {i} is not in this packet of {self._len}")
-        return i
-
     def __getitem__(self, key):
         data = self._live()
         if key.__class__ is int and 0 <= key < self._len:     # the common case, first
@@ -69,7 +71,7 @@ class Packet:
             if step == 1:
                 return ffi.buffer(data + start, max(stop - start, 0))[:]
             return ffi.buffer(data, self._len)[:][key]
-        return data[self._index(key)]
+        return data[_position(key, self._len, "byte")]
 
     def __setitem__(self, key, value):
         data = self._live()
@@ -84,7 +86,7 @@ class Packet:
             value = operator.index(value)
             if not 0 <= value <= 255:
                 raise ValueError(f"a byte is 0..255, not {value}")
-            data[self._index(key)] = value
+            data[_position(key, self._len, "byte")] = value
 
     def __bytes__(self):
         return ffi.buffer(self._live(), self._len)[:]
@@ -132,11 +134,7 @@ class Burst:
         return self._n > 0
 
     def __getitem__(self, i):
-        i = operator.index(i)
-        if i < 0:
-            i += self._n
-        if not 0 <= i < self._n:
-            raise IndexError(f"packet {i} is not in this burst of {self._n}")
+        i = _position(i, self._n, "packet")
         if _State.current is None:
             raise EalError("EAL is closed: its mbufs are gone")
         length = _LENGTH

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from ..capture import DIRECTIONS, Capture
+from ..capture import DIRECTIONS, READ_BURST, Capture
 from ..eal import Eal
 from ..runtime import instance_dir
 from ..service import Signals
@@ -37,7 +37,7 @@ def capture_to(writer, cap, count, duration, signals):
     while (count is None or written < count) and not signals.stop:
         if deadline is not None and time.monotonic() >= deadline:
             break
-        with cap.read(cap_limit(count, written)) as burst:
+        with cap.read(READ_BURST if count is None else count - written) as burst:
             if not burst:
                 signals.wait(IDLE_WAIT)
                 continue
@@ -45,10 +45,6 @@ def capture_to(writer, cap, count, duration, signals):
                 writer.write(burst[i], orig_len=burst.packet_length(i))
             written += len(burst)
     return written
-
-
-def cap_limit(count, written):
-    return 1 << 16 if count is None else count - written
 
 
 @click.command()

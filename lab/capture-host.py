@@ -9,6 +9,7 @@ empty directories get a .keep file, so git keeps them (readers skip dotfiles).
 import glob
 import os
 import re
+import subprocess
 import sys
 
 SYS_FILES = [
@@ -21,9 +22,11 @@ SYS_FILES = [
     "sys/bus/pci/devices/*/class", "sys/bus/pci/devices/*/numa_node",
     "sys/class/net/*/address", "sys/class/net/*/operstate",
     "proc/cmdline", "proc/mounts", "proc/meminfo", "proc/self/limits",
-    "proc/net/route", "proc/net/ipv6_route",
 ]
 MODULES = ["vfio", "vfio_pci", "vfio_iommu_type1"]
+# What Host.command runs: recorded under commands/, as Host reads them back.
+COMMANDS = [["ip", "-j", "addr", "show"], ["ip", "-j", "-4", "route", "show", "table", "all"],
+            ["ip", "-j", "-6", "route", "show", "table", "all"]]
 RUNTIME_BASES = ["var/run/dpdk", "run/dpfwd/dpdk"]
 
 
@@ -82,6 +85,13 @@ def capture(out):
         m = re.search(r"/([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.\d)(/virtio\d+)?$", device)
         if m:
             link(out, f"{iface[1:]}/device", f"../../../bus/pci/devices/{m.group(1)}{m.group(2) or ''}")
+    for iface in glob.glob("/sys/class/net/*"):      # the stack: bridges, bonds, VLANs...
+        for name in os.listdir(iface):
+            if name.startswith(("upper_", "lower_")) or name == "master":
+                link(out, f"{iface[1:]}/{name}", "../" + os.path.basename(os.readlink(os.path.join(iface, name))))
+    for argv in COMMANDS:
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        write(out, "commands/" + " ".join(argv), proc.stdout if proc.returncode == 0 else "")
     for node in glob.glob("/dev/vfio/*"):
         write(out, node[1:])
     mounts = hugetlbfs_mounts()

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from .facts import IDLE_POLICIES, MAX_BURST, MAX_LCORES, MAX_PORTS, MAX_QUEUES, MAX_TASKS, MODES
+from .host import PCI_ADDRESS, full_pci
 
 MEMORY_MODES = ("in-memory", "hugepages", "no-huge")
 MEMPOOL_CACHE_MAX = 512     # RTE_MEMPOOL_CACHE_MAX_SIZE
@@ -60,7 +61,6 @@ DEFAULT_METRICS_LISTEN = "127.0.0.1:19310"
 
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _LCORES = re.compile(r"^\d+(-\d+|@\d+)?(,\d+(-\d+|@\d+)?)*$", re.ASCII)
-_PCI = re.compile(r"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 _VDEV = re.compile(r"^net_[a-z_]+[0-9]+(,[^\s,=]+=[^\s,]*)*$")
 _IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")   # the kernel allows more, devargs do not (no "," or "=")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -204,12 +204,6 @@ def parse_lcores(text):
     return Lcores(text, tuple(cpus))
 
 
-def full_pci(address):
-    """'03:00.0' -> '0000:03:00.0', the form sysfs names devices by."""
-    address = address.lower()
-    return address if address.count(":") == 2 else "0000:" + address
-
-
 class _Checker:
     """Collects errors as it reads; each read returns a usable value anyway."""
 
@@ -344,7 +338,7 @@ def _read_port(c, raw, path):
     if len(given) != 1:
         found = "none" if not given else " and ".join(given)
         c.error(path, f"has {found}; give exactly one of vdev, pci or interface")
-    pci = c.pattern(m, "pci", path, None, _PCI, "a PCI address like 0000:03:00.0")
+    pci = c.pattern(m, "pci", path, None, PCI_ADDRESS, "a PCI address like 0000:03:00.0")
     mac = c.pattern(m, "dest_mac", path, None, _MAC, "a MAC address like 02:00:00:00:00:01")
     return PortSpec(
         vdev=c.pattern(m, "vdev", path, None, _VDEV,

@@ -8,6 +8,7 @@ process uses.
 import os
 from dataclasses import asdict, dataclass
 
+from .guard import SPARE_IT, management_ports
 from .mempool import data_room_for_mtu
 from .plan import numa_mismatches, placed, plan_lcores, port_nodes
 from .stale import RUNTIME_BASES, instance_running, stale_files
@@ -180,45 +181,44 @@ def link_states(config):
         return {}
 
 
-def check_nics(host, config, connection_ip, links):
+def check_nics(host, config, ssh_connection, links):
     out = []
+    refused = management_ports(host, config, ssh_connection)
     for i, port in enumerate(config.ports):
         name = f"ports[{i}]"
-        if port.vdev:
+        if i in refused:
+            _, iface, reasons = refused[i]
+            out.append(Finding(name, FAIL, f"{iface} carries host traffic: " + "; ".join(reasons), SPARE_IT))
+        elif port.vdev:
             out.append(Finding(name, OK, f"{port.vdev}: a virtual device, nothing on the host to check"))
         elif port.interface:
-            out.extend(check_interface_port(host, name, port.interface, connection_ip))
+            out.extend(check_interface_port(host, name, port.interface))
         else:
-            out.extend(check_pci_port(host, name, port.pci, connection_ip,
+            out.extend(check_pci_port(host, name, port.pci, ssh_connection,
                                       links.get(port.pci)))
     return out
 
 
-def check_interface_port(host, name, iface, connection_ip):
+def check_interface_port(host, name, iface):
     if not os.path.isdir(host.path("sys/class/net", iface)):
         return [Finding(name, FAIL, f"interface {iface} does not exist", "ip link; name an existing interface")]
     out = []
-    reasons = host.management_reasons(iface, connection_ip)
-    if reasons:
-        out.append(Finding(name, WARN, f"interface {iface} looks like a management interface: "
-                           + "; ".join(reasons), "forward between interfaces that carry no host traffic"))
     state = host.link_state(iface)
     out.append(Finding(name, OK if state == "up" else WARN, f"interface {iface} (af_packet), link {state}",
                        "" if state == "up" else f"ip link set {iface} up, and check the cable or peer"))
     return out
 
 
-def check_pci_port(host, name, pci, connection_ip, link_up):
+def check_pci_port(host, name, pci, ssh_connection, link_up):
     nic = host.pci_nic(pci)
     if nic is None:
         return [Finding(name, FAIL, f"no network PCI device at {pci}", "lspci -D -d ::0200 lists the NICs")]
     where = f"{pci} (driver {nic.driver or 'none'}, NUMA node {nic.numa_node if nic.numa_node >= 0 else 'none'})"
     out = []
-    for iface in nic.interfaces:
-        reasons = host.management_reasons(iface, connection_ip)
-        if reasons:
-            return [Finding(name, FAIL, f"{where} is a management NIC: " + "; ".join(reasons),
-                            "never bind it; name a NIC that carries no host traffic")]
+    reasons = host.nic_management_reasons(nic, ssh_connection)
+    if reasons:
+        return [Finding(name, FAIL, f"{where} is a management NIC: " + "; ".join(reasons),
+                        "never bind it; name a NIC that carries no host traffic")]
     if not nic.iommu_group:
         out.append(Finding(name, FAIL, f"{where} has no IOMMU group", "turn the IOMMU on (see the iommu check)"))
     else:
@@ -326,7 +326,7 @@ def check_dpdk():
                     "use Debian 12 (22.11) or Debian 13 (24.11)")]
 
 
-def examine(host, config=None, connection_ip="", euid=0, links=None, user=False, min_age=0):
+def examine(host, config=None, ssh_connection="", euid=0, links=None, user=False, min_age=0):
     """Every finding for this host and (when given) config. user: the account
     to check file access for (None: there is none); False skips the check,
     as for captured trees, whose file modes are not the host's."""
@@ -339,7 +339,7 @@ def examine(host, config=None, connection_ip="", euid=0, links=None, user=False,
     findings = check_hugepages(host, config, nodes) + check_mounts(host, config) + check_stale(host, min_age)
     findings += check_iommu(host, needs_vfio) + check_vfio(host, needs_vfio)
     if config is not None:
-        findings += check_nics(host, config, connection_ip, links or {})
+        findings += check_nics(host, config, ssh_connection, links or {})
         findings += check_placement(host, config, tasks)
         if user is not False:
             findings += check_access(host, config, user)

@@ -5,14 +5,18 @@ and placement can be tested against fixture trees captured on real machines
 (tests/fixtures/hosts/). Read-only, and never raises on a missing file: a
 host without NUMA, an IOMMU or hugepages of some size is a normal host.
 """
-import ipaddress
+import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass, field
 
 NETWORK_CLASS = "0x02"
 # Devices that may share an IOMMU group with a NIC without making it unusable.
 HARMLESS_DRIVERS = ("vfio-pci", "pcieport", "")
+# The kernel device every Open vSwitch port is enslaved to.
+OVS_DATAPATH = "ovs-system"
+PCI_ADDRESS = re.compile(r"(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
 
 
 def parse_cpulist(text):
@@ -23,6 +27,12 @@ def parse_cpulist(text):
             lo, _, hi = part.partition("-")
             out.extend(range(int(lo), int(hi or lo) + 1))
     return out
+
+
+def full_pci(address):
+    """'03:00.0' -> '0000:03:00.0', the form sysfs names devices by."""
+    address = address.lower()
+    return address if address.count(":") == 2 else "0000:" + address
 
 
 @dataclass(frozen=True)
@@ -189,36 +199,151 @@ class Host:
     def link_state(self, iface):
         return self.read("sys/class/net", iface, "operstate", default="unknown")
 
+    # -- what carries host traffic --------------------------------------------
+    # A NIC is "management" when it, or any device stacked on it, carries host
+    # traffic: an address, a route in any table, or the Ansible/SSH session.
+    # Addresses and routes come from `ip -j` (all tables); the stack from sysfs.
+    # When a reading fails the answer is "cannot tell", which callers refuse.
+
+    def command(self, *argv):
+        """stdout of a read-only command; None when it fails or prints nothing.
+        Under a fixture root: the output recorded in commands/<argv joined by
+        spaces>, as lab/capture-host.py saves it."""
+        if self.root != "/":
+            text = self.read("commands", " ".join(argv).replace("/", "_"))
+        else:
+            try:
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+            except (OSError, subprocess.SubprocessError):
+                return None
+            text = proc.stdout if proc.returncode == 0 else ""
+        return text if text.strip() else None
+
+    def _ip_json(self, *args):
+        text = self.command("ip", "-j", *args)
+        try:
+            return json.loads(text) if text is not None else None
+        except ValueError:
+            return None
+
+    def net_interfaces(self):
+        return self.listdir("sys/class/net")
+
+    def stacked_on(self, iface):
+        """iface and every device stacked on it at any depth ({name: how}):
+        bridge, bond or team masters, VLANs, macvlans/ipvlans (upper_*,
+        master), and for a port of an Open vSwitch datapath every other port
+        of that datapath, as a bridge's own interface is one of them."""
+        found, todo = {iface: "itself"}, [iface]
+        while todo:
+            dev = todo.pop()
+            uppers = [n[len("upper_"):] for n in self.listdir("sys/class/net", dev) if n.startswith("upper_")]
+            master = self.link_name("sys/class/net", dev, "master")
+            for up in uppers + ([master] if master else []):
+                if up == OVS_DATAPATH:
+                    siblings = [n[len("lower_"):] for n in self.listdir("sys/class/net", up)
+                                if n.startswith("lower_")]
+                    siblings += [n for n in self.net_interfaces()
+                                 if self.link_name("sys/class/net", n, "master") == up]
+                    for sib in siblings:
+                        if sib not in found:
+                            found[sib] = f"on the Open vSwitch datapath with {dev}"
+                            todo.append(sib)
+                elif up not in found:
+                    found[up] = f"stacked on {dev}"
+                    todo.append(up)
+        return found
+
+    def addresses(self):
+        """interface -> its addresses (not link-scope), or None when `ip` cannot say."""
+        data = self._ip_json("addr", "show")
+        if not data:
+            return None
+        return {e.get("ifname", ""): [f"{a['local']}/{a.get('prefixlen', '')}" for a in e.get("addr_info", [])
+                                      if a.get("local") and a.get("scope") != "link"] for e in data}
+
     def routes(self):
-        """(interface, destination network) for every IPv4 and IPv6 route."""
+        """(interface, destination, table) of every unicast route in every
+        table, IPv4 and IPv6, or None when `ip` cannot say. The kernel's own
+        link-local and multicast routes are left out: every up link has them."""
         out = []
-        for line in self.read("proc/net/route").splitlines()[1:]:
-            f = line.split()
-            if len(f) >= 8:
-                dst = ipaddress.IPv4Address(bytes.fromhex(f[1])[::-1])
-                mask = ipaddress.IPv4Address(bytes.fromhex(f[7])[::-1])
-                out.append((f[0], ipaddress.IPv4Network(f"{dst}/{mask}", strict=False)))
-        for line in self.read("proc/net/ipv6_route").splitlines():
-            f = line.split()
-            if len(f) >= 10 and f[9] != "lo":
-                net = ipaddress.IPv6Network((int(f[0], 16), int(f[1], 16)), strict=False)
-                if not net.is_link_local and not net.is_multicast:
-                    out.append((f[9], net))
+        for family in ("-4", "-6"):
+            data = self._ip_json(family, "route", "show", "table", "all")
+            if data is None:
+                return None
+            for r in data:
+                if r.get("type", "unicast") != "unicast" or not r.get("dev"):
+                    continue
+                dst = r.get("dst", "")
+                if dst.startswith("fe80:") or dst.startswith("ff00:"):
+                    continue
+                out.append((r["dev"], dst, str(r.get("table", "main"))))
         return out
 
-    def management_reasons(self, iface, connection_ip=""):
-        """Why taking iface from the kernel would cut the host off; empty when safe."""
-        reasons, routes = [], [(net, dev) for dev, net in self.routes() if dev == iface]
-        if any(net.prefixlen == 0 for net, _ in routes):
-            reasons.append(f"{iface} carries the default route")
-        subnets = [net for net, _ in routes if net.prefixlen > 0]
-        if subnets:
-            reasons.append(f"{iface} has addresses on {', '.join(map(str, subnets))}")
-        if connection_ip:
-            ip = ipaddress.ip_address(connection_ip)
-            if any(ip.version == net.version and ip in net for net in subnets):
-                reasons.append(f"{iface} carries this SSH session ({connection_ip})")
+    def connection_interfaces(self, ssh_connection):
+        """The interfaces an SSH session (SSH_CONNECTION's text) runs over: the
+        one holding its local address, and the one routing back to its client.
+        None when it cannot be told."""
+        parts = ssh_connection.split()
+        if len(parts) != 4:
+            return None
+        client, local = parts[0], parts[2]
+        addrs = self.addresses()
+        route = self._ip_json("route", "get", client)
+        if addrs is None or not route:
+            return None
+        out = {name for name, ips in addrs.items() if any(ip.split("/")[0] == local for ip in ips)}
+        out.update(r["dev"] for r in route if r.get("dev"))
+        return out
+
+    def management_reasons(self, iface, ssh_connection=None):
+        """Why taking iface from the kernel would cut host traffic; empty when
+        safe. ssh_connection: SSH_CONNECTION of the session to protect, '' for
+        none (a local run), None when it is unknown (then nothing is safe)."""
+        addrs, routes = self.addresses(), self.routes()
+        if addrs is None or routes is None:
+            return [f"cannot tell whether {iface} carries host traffic: `ip -j addr` or "
+                    "`ip -j route show table all` failed or printed nothing"]
+        if ssh_connection is None:
+            return ["cannot tell which interface carries the Ansible connection: SSH_CONNECTION "
+                    "is not set (sudo may drop it: Defaults env_keep += SSH_CONNECTION)"]
+        via = self.connection_interfaces(ssh_connection) if ssh_connection else set()
+        if via is None:
+            return [f"cannot tell which interface carries the session {ssh_connection!r}"]
+        reasons = []
+        for dev, how in self.stacked_on(iface).items():
+            who = iface if dev == iface else f"{dev} ({how})"
+            if addrs.get(dev):
+                reasons.append(f"{who} has address {', '.join(addrs[dev])}")
+            dev_routes = [(dst, table) for d, dst, table in routes if d == dev]
+            if any(dst == "default" for dst, _ in dev_routes):
+                reasons.append(f"{who} carries a default route")
+            others = [f"{dst} (table {table})" for dst, table in dev_routes
+                      if dst != "default" and not addrs.get(dev)]
+            if others:
+                reasons.append(f"{who} carries routes to {', '.join(others)}")
+            if dev in via:
+                reasons.append(f"{who} carries the Ansible/SSH session ({ssh_connection.split()[2]})")
         return reasons
+
+    def ssh_connection(self):
+        """SSH_CONNECTION of the session this process runs under, looked up
+        the process tree when sudo dropped it from the environment; '' when
+        there is none (a console, a timer, a local Ansible run)."""
+        pid = "self"
+        for _ in range(64):
+            env = dict(v.partition("=")[::2] for v in self.read("proc", pid, "environ").split("\0"))
+            if env.get("SSH_CONNECTION"):
+                return env["SSH_CONNECTION"]
+            fields = self.read("proc", pid, "stat").rpartition(")")[2].split()
+            if len(fields) < 2 or fields[1] in ("0", "1"):
+                return ""
+            pid = fields[1]
+        return ""
+
+    def nic_management_reasons(self, nic, ssh_connection=None):
+        """management_reasons over every kernel interface of a PCI NIC."""
+        return [r for iface in nic.interfaces for r in self.management_reasons(iface, ssh_connection)]
 
     # -- DPDK's files ---------------------------------------------------------
     def unix_sockets(self):

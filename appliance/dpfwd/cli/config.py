@@ -4,6 +4,8 @@ import json
 import click
 
 from .. import config as cfg
+from ..guard import management_errors
+from ..host import Host
 from ..plan import make_plan
 from .errors import ConfigInvalid, ConfigUnreadableError
 from .options import json_option
@@ -19,6 +21,16 @@ def check_file(path):
         raise ConfigInvalid(exc.errors) from None
 
 
+def refuse_management_ports(config):
+    """config, unless a port would drive a kernel interface that carries host
+    traffic (the management-NIC guard): then the CLI error naming it."""
+    host = Host()
+    errors = management_errors(host, config, host.ssh_connection())
+    if errors:
+        raise ConfigInvalid(errors)
+    return config
+
+
 @click.group()
 def config():
     """Work with dpfwd config files."""
@@ -32,7 +44,7 @@ def check(file, as_json):
     (valid, but likely to hurt) go to stderr and do not change the exit code.
     With --json: {"valid", "errors", "warnings"} on stdout, same exit codes."""
     try:
-        warnings = list(make_plan(check_file(file)).warnings)
+        warnings = list(make_plan(refuse_management_ports(check_file(file))).warnings)
     except ConfigInvalid as exc:
         if not as_json:
             raise

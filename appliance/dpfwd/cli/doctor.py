@@ -63,8 +63,7 @@ def doctor_command(config_path, as_json, clean, only_failures, root):
     min_age = stale.LIVE_MIN_AGE if live else 0
     removed = stale.clean(host, min_age) if clean else []
     config, findings = load_config(config_path)
-    connection = os.environ.get("SSH_CONNECTION", "").split()
-    findings += doctor.examine(host, config, connection_ip=connection[2] if len(connection) > 2 else "",
+    findings += doctor.examine(host, config, ssh_connection=host.ssh_connection(),
                                euid=os.geteuid(),
                                links=doctor.link_states(config) if live and config is not None else {},
                                user=doctor.service_user() if live else False, min_age=min_age)

@@ -10,6 +10,7 @@ from ..errors import DpfwdError
 from ..forwarder import Forwarder
 from ..plan import make_plan
 from ..service import Service, Signals, start_metrics
+from .config import refuse_management_ports
 from .errors import ConfigInvalid, ConfigUnreadableError, DataPlaneFailed
 from .options import instance_option, json_option, root_instance, verbose
 from .tables import counters_table
@@ -113,7 +114,7 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, mtu, lcores, 
     def rebuild():
         return build_config(config_path, ports_in_order(ctx.meta.get("raw_args", [])), overrides)
 
-    config = rebuild()
+    config = refuse_management_ports(rebuild())
     fwd = Forwarder(make_plan(config), verbose=verbose())
     with Signals() as signals:
         try:

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Resolve NICs to bind to vfio-pci and say which of them are unsafe to take.
 
-Read-only: it never changes the host, so it runs in check mode too.
+Read-only: it never changes the host, so it runs in check mode too. The host
+facts (management NIC, PCI address forms, IOMMU group viability) come from
+module_utils/dpfwd_host.py, which is dpfwd's own host.py: `dpfwd doctor` and
+this module cannot disagree.
 """
-import ipaddress
 import json
 import os
-import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.dpfwd_host import Host, full_pci
 
 DOCUMENTATION = r"""
 module: dpfwd_nics
@@ -20,8 +22,13 @@ options:
     type: list
     elements: dict
     required: true
-  connection_address:
-    description: The address Ansible reached this host on (from SSH_CONNECTION).
+  connection:
+    description: >-
+      SSH_CONNECTION of the Ansible session. When empty it is looked up the
+      process tree (sudo drops it from the environment).
+    type: str
+  connection_type:
+    description: ansible_connection; with "local" there is no session to protect.
     type: str
   state_dir:
     description: >-
@@ -30,53 +37,11 @@ options:
       has left its kernel driver.
     type: path
     default: /var/lib/dpfwd/nic-binding
-  sysfs:
-    description: Root of sysfs, for tests.
+  root:
+    description: Root of the host's /sys and /proc, for tests.
     type: path
-    default: /sys
+    default: /
 """
-
-
-def read(path, default=""):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except OSError:
-        return default
-
-
-def ip_json(*args):
-    out = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=False).stdout
-    return json.loads(out or "[]")
-
-
-def pci_devices(sysfs):
-    """PCI address -> {driver, iommu_group, interfaces, macs} for network-class devices."""
-    base = os.path.join(sysfs, "bus/pci/devices")
-    devices = {}
-    for addr in sorted(os.listdir(base)):
-        path = os.path.join(base, addr)
-        if not read(os.path.join(path, "class")).startswith("0x02"):
-            continue
-        link = os.path.join(path, "driver")
-        group = os.path.join(path, "iommu_group")
-        devices[addr] = {
-            "pci": addr, "interfaces": [], "macs": [],
-            "driver": os.path.basename(os.path.realpath(link)) if os.path.exists(link) else "",
-            "iommu_group": os.path.basename(os.path.realpath(group)) if os.path.exists(group) else "",
-            "numa_node": read(os.path.join(path, "numa_node"), "-1"),
-        }
-    # An interface's device may sit below its PCI function (virtio: .../virtio0).
-    net = os.path.join(sysfs, "class/net")
-    for iface in sorted(os.listdir(net)) if os.path.isdir(net) else []:
-        path = os.path.realpath(os.path.join(net, iface, "device"))
-        while path not in ("/", "") and os.path.basename(path) not in devices:
-            path = os.path.dirname(path)
-        if os.path.basename(path) in devices:
-            dev = devices[os.path.basename(path)]
-            dev["interfaces"].append(iface)
-            dev["macs"].append(read(os.path.join(net, iface, "address")).lower())
-    return devices
 
 
 def records(state_dir):
@@ -92,77 +57,78 @@ def records(state_dir):
     return out
 
 
-def group_members(sysfs, group):
-    path = os.path.join(sysfs, "kernel/iommu_groups", group, "devices")
-    return sorted(os.listdir(path)) if group and os.path.isdir(path) else []
+def describe(host, nic, recorded):
+    """What the role needs of a NIC: its identity now and as recorded."""
+    macs = [host.read("sys/class/net", i, "address").lower() for i in nic.interfaces]
+    # A bond member shows the bond's MAC; its own stays in perm_hwaddr.
+    macs += [host.read("sys/class/net", i, "bonding_slave/perm_hwaddr").lower() for i in nic.interfaces]
+    return {"pci": nic.pci, "driver": nic.driver, "iommu_group": nic.iommu_group,
+            "numa_node": nic.numa_node, "interfaces": list(nic.interfaces),
+            "macs": sorted({m for m in macs if m}),
+            "known_interfaces": recorded.get("interfaces", []) if not nic.interfaces else [],
+            "known_macs": recorded.get("macs", []) if not nic.interfaces else []}
 
 
-def management_reasons(dev, addrs, routes, conn_ip):
-    """Why a device must not be taken from the kernel; empty when safe."""
-    reasons = []
-    for iface in dev["interfaces"]:
-        if any(r.get("dev") == iface and r.get("dst") == "default" for r in routes):
-            reasons.append(f"{iface} carries the default route")
-        ips = [a["local"] for a in addrs.get(iface, [])
-               if a.get("scope") != "link"]
-        if ips:
-            reasons.append(f"{iface} has IP address {', '.join(ips)}")
-        if conn_ip and any(ipaddress.ip_address(conn_ip) == ipaddress.ip_address(ip) for ip in ips):
-            reasons.append(f"{iface} is the interface Ansible is connected through ({conn_ip})")
-    return reasons
+def matches(dev, key, want):
+    if key == "pci":
+        return dev["pci"] == want or (want.count(":") == 1 and dev["pci"].endswith(":" + want))
+    if key == "mac":
+        return want in dev["macs"] + dev["known_macs"]
+    return want in dev["interfaces"] + dev["known_interfaces"]
+
+
+def resolve(host, nic, i, devices, connection):
+    """(description, error) of one entry of nic_binding_nics."""
+    keys = [k for k in ("pci", "mac", "interface") if nic.get(k)]
+    if len(keys) != 1:
+        return None, f"nic_binding_nics[{i}]: give exactly one of pci, mac or interface"
+    key, want = keys[0], str(nic[keys[0]]).lower()
+    if key == "pci" and want.count(":") == 2:
+        want = full_pci(want)
+    found = [d for d in devices if matches(d, key, want)]
+    if not found:
+        return None, f"nic_binding_nics[{i}]: no network PCI device with {key} {want}"
+    if len(found) > 1:
+        return None, (f"nic_binding_nics[{i}]: {key} {want} is ambiguous, it names "
+                      f"{', '.join(d['pci'] for d in found)} (bond members share a MAC); name the NIC by pci")
+    dev = dict(found[0])
+    pci_nic = host.pci_nic(dev["pci"])
+    dev["allow_management"] = bool(nic.get("allow_management", False))
+    dev["management"] = host.nic_management_reasons(pci_nic, connection)
+    blockers = host.iommu_group_blockers(pci_nic)
+    dev["iommu_group_viable"] = bool(dev["iommu_group"]) and not blockers
+    dev["iommu_group_others"] = blockers
+    if dev["management"] and not dev["allow_management"]:
+        return dev, (f"nic_binding_nics[{i}] ({dev['pci']}) is a management NIC: "
+                     + "; ".join(dev["management"])
+                     + ". Refusing to bind it; set allow_management: true on it to override")
+    return dev, None
 
 
 def main():
     module = AnsibleModule(argument_spec={
         "nics": {"type": "list", "elements": "dict", "required": True},
-        "connection_address": {"type": "str", "default": ""},
+        "connection": {"type": "str", "default": ""},
+        "connection_type": {"type": "str", "default": "ssh"},
         "state_dir": {"type": "path", "default": "/var/lib/dpfwd/nic-binding"},
-        "sysfs": {"type": "path", "default": "/sys"},
+        "root": {"type": "path", "default": "/"},
     }, supports_check_mode=True)
     p = module.params
-    devices = pci_devices(p["sysfs"])
-    for pci, rec in records(p["state_dir"]).items():
-        if pci in devices and not devices[pci]["interfaces"]:
-            devices[pci]["macs"] = rec.get("macs", [])
-            devices[pci]["known_interfaces"] = rec.get("interfaces", [])
-    addrs = {e["ifname"]: e.get("addr_info", []) for e in ip_json("addr")}
-    routes = ip_json("route") + ip_json("-6", "route")
-    conn_ip = (p["connection_address"] or "").split()[0] if p["connection_address"] else ""
+    host = Host(p["root"])
+    connection = p["connection"] or host.ssh_connection()
+    if not connection:
+        # No session found: fine for a local run, unknown (so refused) otherwise.
+        connection = "" if p["connection_type"] == "local" else None
+    recorded = records(p["state_dir"])
+    devices = [describe(host, nic, recorded.get(nic.pci, {})) for nic in host.pci_nics()]
     resolved, errors = [], []
-    iommu_on = bool(os.listdir(os.path.join(p["sysfs"], "kernel/iommu_groups"))) \
-        if os.path.isdir(os.path.join(p["sysfs"], "kernel/iommu_groups")) else False
-
     for i, nic in enumerate(p["nics"]):
-        keys = [k for k in ("pci", "mac", "interface") if nic.get(k)]
-        if len(keys) != 1:
-            errors.append(f"nic_binding_nics[{i}]: give exactly one of pci, mac or interface")
-            continue
-        key, want = keys[0], str(nic[keys[0]]).lower()
-        if key == "pci" and len(want) == 7:
-            want = "0000:" + want
-        found = [d for d in devices.values() if
-                 (key == "pci" and d["pci"] == want) or (key == "mac" and want in d["macs"])
-                 or (key == "interface" and want in d["interfaces"] + d.get("known_interfaces", []))]
-        if not found:
-            errors.append(f"nic_binding_nics[{i}]: no network PCI device with {key} {want}")
-            continue
-        dev = dict(found[0])
-        dev["allow_management"] = bool(nic.get("allow_management", False))
-        dev["management"] = management_reasons(dev, addrs, routes, conn_ip)
-        members = group_members(p["sysfs"], dev["iommu_group"])
-        others = [m for m in members if m != dev["pci"]
-                  and os.path.basename(os.path.realpath(os.path.join(p["sysfs"], "bus/pci/devices", m, "driver")))
-                  not in ("vfio-pci", "pcieport", "driver")
-                  and os.path.exists(os.path.join(p["sysfs"], "bus/pci/devices", m, "driver"))]
-        dev["iommu_group_viable"] = bool(dev["iommu_group"]) and not others
-        dev["iommu_group_others"] = others
-        if dev["management"] and not dev["allow_management"]:
-            errors.append(f"nic_binding_nics[{i}] ({dev['pci']}) is a management NIC: "
-                          + "; ".join(dev["management"])
-                          + ". Refusing to bind it; set allow_management: true on it to override")
-        resolved.append(dev)
-
-    module.exit_json(changed=False, nics=resolved, errors=errors, iommu_on=iommu_on)
+        dev, error = resolve(host, nic, i, devices, connection)
+        if error:
+            errors.append(error)
+        if dev:
+            resolved.append(dev)
+    module.exit_json(changed=False, nics=resolved, errors=errors, iommu_on=bool(host.iommu_groups()))
 
 
 if __name__ == "__main__":

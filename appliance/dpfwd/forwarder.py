@@ -5,7 +5,8 @@ import logging
 from . import __version__
 from .binding import check_error, ffi, lib
 from .eal import Eal
-from .errors import ForwardingError, PortError
+from .doctor import EAL_OVERHEAD, mempool_bytes
+from .errors import EalError, ForwardingError, PortError
 from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED
 from .host import Host
 from .mempool import Mempool, data_room_for_mtu
@@ -27,6 +28,28 @@ def choose_idle(policy, monitor_supported):
     if monitor_supported:
         return "monitor", "auto: the CPU can wait on the rx rings (DPDK power management)"
     return "sleep", "auto: adaptive sleep (this CPU has no power-monitor instructions for DPDK's monitor mode)"
+
+
+def why_eal_failed(config, host):
+    """What a failed EAL start most likely lacked, with the fix; '' when
+    nothing on the host explains it. EAL itself says only, for example,
+    "Cannot get hugepage information" and Permission denied."""
+    if config.memory == "no-huge":
+        return ""
+    sizes = [s for s in host.hugepage_sizes() if s.total]
+    pages = -(-(mempool_bytes(config) + EAL_OVERHEAD) // (2 << 20))   # in 2 MB pages, rounded up
+    fix = "; `dpfwd doctor` checks the host"
+    if not sizes:
+        return (f"no hugepages are reserved: reserve about {pages} 2 MB pages (echo {pages} > "
+                f"/proc/sys/vm/nr_hugepages; the hugepages role keeps them across reboots){fix}")
+    if not any(s.free for s in sizes):
+        total = sum(s.total for s in sizes if s.kb == 2048)
+        return (f"no free hugepages: all {', '.join(f'{s.total} {s.kb // 1024} MB' for s in sizes)} pages "
+                f"are held by other processes; reserve {pages} more (echo {total + pages} > "
+                f"/proc/sys/vm/nr_hugepages), or stop what holds them{fix}")
+    if not host.hugetlbfs_mounts():
+        return f"no hugetlbfs is mounted: mount -t hugetlbfs nodev /dev/hugepages{fix}"
+    return ""
 
 
 def why_not_probed(spec, host):
@@ -62,7 +85,13 @@ class Forwarder:
         cfg = self.config
         for line in self.plan.warnings:
             log.warning("%s", line)
-        self.eal = Eal(self.plan.eal_args, shared=cfg.memory == "hugepages", verbose=self.verbose)
+        try:
+            self.eal = Eal(self.plan.eal_args, shared=cfg.memory == "hugepages", verbose=self.verbose)
+        except EalError as exc:
+            hint = why_eal_failed(cfg, Host())
+            if not hint:
+                raise
+            raise EalError(f"EAL could not start: {hint} ({exc})") from None
         check_error(lib.dpfwd_telemetry_register(cfg.instance.encode(), __version__.encode()))
         if cfg.memory == "hugepages":
             check_error(lib.dpfwd_pdump_init())     # live capture needs shared memory

@@ -3,7 +3,9 @@
 # a virtio management NIC on QEMU's user network (SSH on 127.0.0.1:$SSH_PORT),
 # and two e1000 NICs on host taps, each tap moved into its own namespace
 # (dpfwd-lab-a: 198.51.100.1, dpfwd-lab-b: 198.51.100.2), so traffic from one
-# namespace to the other can only cross the guest.
+# namespace to the other can only cross the guest. Three more e1000 NICs
+# (00:06.0-00:08.0, no cable) are for the host-side tests: stacks the
+# management-NIC guard must see through, and a NIC that starts with no driver.
 #
 #   vm.sh up [NAME]     boot (copy-on-write over the cached image), wait for SSH
 #   vm.sh down [NAME]   stop it and remove its taps and namespaces
@@ -56,6 +58,9 @@ up() {
     -device "e1000,netdev=p0,mac=${NIC_MACS[0]}" \
     -netdev "tap,id=p1,ifname=${TAPS[1]},script=no,downscript=no,vhost=off" \
     -device "e1000,netdev=p1,mac=${NIC_MACS[1]}" \
+    -device e1000,mac=52:54:00:00:00:16,addr=06 \
+    -device e1000,mac=52:54:00:00:00:17,addr=07 \
+    -device e1000,mac=52:54:00:00:00:18,addr=08 \
     -display none -serial "file:$STATE/console.log" \
     -pidfile "$STATE/pid" -daemonize
   # QEMU holds the taps open; move each into its own namespace.

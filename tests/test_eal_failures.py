@@ -1,0 +1,49 @@
+"""EAL failures say what the host lacks: DPDK itself says only "Cannot get
+hugepage information" and Permission denied when no hugepage is free."""
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+from lab.dpfwd_process import dpfwd
+
+FREE = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+
+
+@pytest.fixture
+def every_free_hugepage_held():
+    """Another process's view of the host: a file in a private hugetlbfs
+    mount holding every free 2 MB page, released at the end."""
+    mnt = tempfile.mkdtemp(prefix="dpfwd-hold-")
+    subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True, timeout=30)
+    try:
+        fd = os.open(os.path.join(mnt, "hold"), os.O_CREAT | os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, int(open(FREE).read()) << 21)
+            assert int(open(FREE).read()) == 0
+            yield
+        finally:
+            os.close(fd)
+            os.unlink(os.path.join(mnt, "hold"))
+    finally:
+        subprocess.run(["umount", mnt], check=True, timeout=30)
+        os.rmdir(mnt)
+
+
+def test_no_free_hugepages_is_said_with_how_many_to_reserve(every_free_hugepage_held):
+    total = int(open(FREE.replace("free_", "nr_")).read())
+    proc = dpfwd("run", "--vdev", "net_null0", "--vdev", "net_null1", "--duration", "1", "--instance", "t_nohuge")
+    assert proc.returncode == 4
+    error = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1, proc.stderr
+    assert error[0].startswith(f"Error: EAL could not start: no free hugepages: all {total} 2 MB pages are "
+                               "held by other processes; reserve ")
+    assert "> /proc/sys/vm/nr_hugepages" in error[0] and "`dpfwd doctor` checks the host" in error[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_without_hugepages_the_no_huge_mode_still_starts(every_free_hugepage_held):
+    proc = dpfwd("run", "--vdev", "net_null0", "--vdev", "net_null1", "--memory", "no-huge", "--duration", "0.5",
+                 "--instance", "t_nohuge2")
+    assert proc.returncode == 0, proc.stderr

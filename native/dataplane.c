@@ -47,7 +47,8 @@ int dpfwd_fail(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(RTE_PER_LCORE(errmsg), sizeof(RTE_PER_LCORE(errmsg)), fmt, ap);
 	va_end(ap);
-	return err < 0 ? err : -err;
+	/* Some EAL failures set no rte_errno: a failure must never read as success. */
+	return err < 0 ? err : err > 0 ? -err : -EIO;
 }
 
 const char *dpfwd_dpdk_version(void)
@@ -65,8 +66,11 @@ int dpfwd_eal_init(int argc, char **argv)
 	dpfwd_log_forget();
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
+		/* Not every EAL failure sets rte_errno (a secondary finding no primary does not). */
+		int err = rte_errno ? rte_errno : EIO;
+
 		dpfwd_log_recent(said, sizeof(said));
-		return dpfwd_fail(rte_errno, "rte_eal_init: %s%s%s", rte_strerror(rte_errno),
+		return dpfwd_fail(err, "rte_eal_init: %s%s%s", rte_strerror(err),
 				  said[0] ? "; DPDK said: " : "", said);
 	}
 	return ret;

@@ -2,6 +2,7 @@
 hugepage information" and Permission denied when no hugepage is free."""
 import os
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -47,3 +48,13 @@ def test_without_hugepages_the_no_huge_mode_still_starts(every_free_hugepage_hel
     proc = dpfwd("run", "--vdev", "net_null0", "--vdev", "net_null1", "--memory", "no-huge", "--duration", "0.5",
                  "--instance", "t_nohuge2")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_secondary_with_no_primary_fails_instead_of_starting(tmp_path):
+    """EAL sets no rte_errno when a secondary finds no primary's config: that
+    must still be an error, not an EAL that started with nothing in it."""
+    proc = subprocess.run([sys.executable, "-c", "from dpfwd.eal import Eal\n"
+                           "Eal(['--proc-type=secondary', '--file-prefix', 'dpfwd_no_primary', '--no-pci', '-l', '0'])"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "EalError: rte_eal_init: Input/output error; DPDK said: EAL: Cannot open" in proc.stderr, proc.stderr

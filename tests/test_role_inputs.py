@@ -37,6 +37,8 @@ BAD = [
                                      "to bool"),
     ({"dpfwd_home": "opt/dpfwd"}, "dpfwd_home: 'opt/dpfwd' is not an absolute path"),
     ({"dpfwd_wheel_dir": "/nonexistent"}, "dpfwd_wheel_dir: no dpfwd wheel in /nonexistent"),
+    ({"dpfwd_memory": "hugepages"}, "dpfwd_memory: hugepages (shared files, for dpfwd capture) needs "
+                                    "dpfwd_run_as_root: true"),
     ({"hugepages_2m_count": -1}, "hugepages_2m_count: -1 is negative"),
     ({"hugepages_2m_per_node": {"x": 4}}, "hugepages_2m_per_node: {'x': 4} is not {NUMA node number"),
     ({"hugepages_default_size": "4M"}, "hugepages_default_size must be one of"),

@@ -67,6 +67,9 @@ def capture(instance, port_spec, queue, direction, count, duration, path, as_jso
     written and how many the capture could not keep up with."""
     instance = instance_name(instance)
     check_instance(instance)
+    # Attach where the instance keeps its runtime files: EAL puts them under
+    # $RUNTIME_DIRECTORY/dpdk/<prefix>, and the service's are in /run/dpfwd.
+    os.environ["RUNTIME_DIRECTORY"] = os.path.dirname(os.path.dirname(instance_dir(instance)))
     try:
         with Signals((signal.SIGINT, signal.SIGTERM)) as signals, \
                 Eal(["--proc-type=secondary", "--file-prefix", instance, "--no-pci", "-l", "0"],

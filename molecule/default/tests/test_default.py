@@ -1,4 +1,5 @@
 """What the deploy must leave behind in the guest, checked from outside it."""
+import difflib
 import json
 import os
 import re
@@ -15,6 +16,11 @@ DATA_NICS = ["0000:00:03.0", "0000:00:04.0"]
 NS_A, NS_B, ADDR_B = "dpfwd-lab-a", "dpfwd-lab-b", "198.51.100.2"
 TCP_BYTES = 2 * 1024 * 1024
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# systemd-analyze security's score for the unit (0 best, 10 worst): see the README's Hardening.
+UNIT_EXPOSURE_MAX = 2.0
+# What undeploy.yml keeps on purpose (the README says so): packages and what
+# they install, and the dpfwd user.
+KEPT = re.compile(r"dpdk\.service|driverctl")
 
 
 def ping(count=3):
@@ -128,16 +134,135 @@ def test_traffic_crosses_the_guest_and_stops_with_the_service(host):
     assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
 
 
-def test_binding_refuses_the_management_nic_and_changes_nothing(host):
-    before = host.check_output("ip -br addr show enp0s2")
-    # Messages may be folded over lines: playbook() squeezes white space.
-    rc, out = playbook(os.path.join(SCENARIO, "refuse_management.yml"))
-    assert rc != 0
-    assert "(0000:00:02.0) is a management NIC" in out
-    assert "carries the default route" in out and "allow_management: true" in out
-    assert "changed=0" in out
-    assert host.check_output("ip -br addr show enp0s2") == before
-    assert not host.file("/var/lib/dpfwd/nic-binding/0000:00:02.0").exists
+# The stacks real servers have, built on the spare NICs: a bridge whose
+# bridge holds the address, and a VLAN and a macvlan (route in table 100).
+STACKS = [
+    "ip link add br-guard type bridge", "ip link set enp0s6 master br-guard", "ip link set enp0s6 up",
+    "ip link set br-guard up", "ip addr add 192.0.2.10/24 dev br-guard",
+    "ip link set enp0s8 up", "ip link add link enp0s8 name enp0s8.100 type vlan id 100",
+    "ip link set enp0s8.100 up", "ip addr add 192.0.2.20/24 dev enp0s8.100",
+    "ip link add link enp0s8 name mv-guard type macvlan", "ip link set mv-guard up",
+    "ip route add 203.0.113.0/24 dev mv-guard table 100",
+]
+STACK_STATE = "ip -br addr show br-guard; ip -br addr show enp0s8.100; ip route show table 100; ip -br link"
+
+
+def test_binding_refuses_nics_under_stacks_that_carry_traffic_and_changes_nothing(host):
+    for command in STACKS:
+        host.run_expect([0], command)
+    try:
+        before = host.check_output(STACK_STATE)
+        nics = [{"interface": "enp0s2"}, {"interface": "enp0s6"}, {"mac": "52:54:00:00:00:18"}]
+        # Messages may be folded over lines: playbook() squeezes white space.
+        rc, out = playbook(os.path.join(SCENARIO, "refuse_management.yml"), "-e", json.dumps({"refuse_nics": nics}))
+        assert rc != 0
+        assert "(0000:00:02.0) is a management NIC: enp0s2 has address 10.0.2.15/24" in out, out[-3000:]
+        assert "enp0s2 carries a default route" in out and "enp0s2 carries the Ansible/SSH session" in out
+        assert "(0000:00:06.0) is a management NIC: br-guard (stacked on enp0s6) has address 192.0.2.10/24" in out
+        assert ("(0000:00:08.0) is a management NIC: enp0s8.100 (stacked on enp0s8) has address 192.0.2.20/24"
+                in out), out[-3000:]
+        assert "mv-guard (stacked on enp0s8) carries routes to 203.0.113.0/24 (table 100)" in out
+        assert "allow_management: true" in out and "changed=0" in out
+        assert host.check_output(STACK_STATE) == before
+        for pci in ("0000:00:02.0", "0000:00:06.0", "0000:00:08.0"):
+            assert not host.file(f"/var/lib/dpfwd/nic-binding/{pci}").exists
+            assert not host.file(f"/etc/driverctl.d/pci-{pci}").exists
+    finally:
+        for dev in ("br-guard", "enp0s8.100", "mv-guard"):
+            host.run(f"ip link del {dev}")
+
+
+def unit(host, *props):
+    out = host.check_output("systemctl show dpfwd " + " ".join(f"-p {p}" for p in props))
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def journal_since(host, cursor):
+    return host.check_output(f"journalctl -u dpfwd --no-pager -o cat --after-cursor='{cursor}'")
+
+
+def journal_cursor(host):
+    return host.check_output("journalctl -u dpfwd -n 0 --show-cursor --no-pager | tail -1").split("cursor: ")[-1]
+
+
+def forwarding(host):
+    result = host.run("dpfwd status --json")
+    return result.rc == 0 and json.loads(result.stdout)["info"]["forwarding"] == 1
+
+
+def keep_good(host):
+    host.run_expect([0], "cp /etc/dpfwd/dpfwd.yaml /root/dpfwd-good.yaml")
+
+
+def back_to_good(host):
+    host.run_expect([0], "cp /root/dpfwd-good.yaml /etc/dpfwd/dpfwd.yaml")
+    host.run_expect([0], "systemctl reset-failed dpfwd; systemctl start dpfwd")
+    assert wait_until(lambda: forwarding(host), timeout=120)
+
+
+def test_a_config_error_fails_once_without_restarts(host):
+    keep_good(host)
+    cursor = journal_cursor(host)
+    try:
+        host.run_expect([0], "printf 'ports: []\\n' > /etc/dpfwd/dpfwd.yaml")
+        assert host.run("systemctl restart dpfwd").rc != 0
+        # Restart= would leave it "activating (auto-restart)"; exit 1 is in RestartPreventExitStatus.
+        state = unit(host, "ActiveState", "SubState", "ExecMainStatus", "NRestarts")
+        assert state == {"ActiveState": "failed", "SubState": "failed", "ExecMainStatus": "1", "NRestarts": "0"}
+        assert "error: ports: has 0 ports" in journal_since(host, cursor)
+    finally:
+        back_to_good(host)
+
+
+def test_missing_hugepages_fail_in_one_line_and_stop_at_the_start_limit(host):
+    keep_good(host)
+    cursor = journal_cursor(host)
+    burst = int(host.check_output("systemctl show dpfwd -p StartLimitBurst --value"))
+    try:
+        host.run_expect([0], "systemctl stop dpfwd && echo 0 > /proc/sys/vm/nr_hugepages")
+        host.run("systemctl reset-failed dpfwd; systemctl start dpfwd")
+        # Between tries the unit is "activating (auto-restart)"; at the limit it is failed for good.
+        assert wait_until(lambda: unit(host, "ActiveState")["ActiveState"] == "failed", timeout=240)
+        journal = journal_since(host, cursor)
+        assert "Start request repeated too quickly" in journal
+        lines = [line for line in journal.splitlines() if "no hugepages are reserved" in line]
+        assert len(lines) == burst, lines
+        assert all(line.startswith("Error: EAL could not start: no hugepages are reserved: reserve about ")
+                   for line in lines), lines
+        assert "`dpfwd doctor` checks the host" in lines[0] and "/proc/sys/vm/nr_hugepages" in lines[0]
+    finally:
+        host.run_expect([0], "echo 256 > /proc/sys/vm/nr_hugepages")
+        back_to_good(host)
+
+
+def test_kill_9_is_restarted_and_leaves_nothing_stale(host):
+    old = unit(host, "MainPID")["MainPID"]
+    host.run_expect([0], f"kill -9 {old}")
+    assert wait_until(lambda: unit(host, "MainPID")["MainPID"] not in ("0", old) and forwarding(host), timeout=180)
+    assert unit(host, "NRestarts")["NRestarts"] != "0"
+    assert host.check_output("find /dev/hugepages -type f | wc -l") == "0"      # in-memory EAL: no files
+    report = json.loads(host.run("dpfwd doctor --json --config /etc/dpfwd/dpfwd.yaml").stdout)
+    stale = [c for c in report["checks"] if c["check"].startswith("stale")]
+    assert stale and all(c["status"] == "ok" for c in stale), stale
+    assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
+
+
+def test_the_unit_is_hardened(host):
+    out = host.check_output("systemd-analyze security dpfwd.service --no-pager")
+    score = float(re.search(r"Overall exposure level for dpfwd.service: ([0-9.]+)", out).group(1))
+    print(out)
+    assert score <= UNIT_EXPOSURE_MAX, out
+    unit_text = host.file("/etc/systemd/system/dpfwd.service").content_string
+    groups = sorted(host.file(f"/sys/bus/pci/devices/{pci}/iommu_group").linked_to.rsplit("/", 1)[1]
+                    for pci in DATA_NICS)
+    assert re.findall(r"^DeviceAllow=(\S+)", unit_text, re.M) == ["/dev/vfio/vfio"] + [f"/dev/vfio/{g}" for g in groups]
+    assert "RestartPreventExitStatus=1 2 3" in unit_text
+
+
+def test_a_bad_inventory_value_stops_the_play_before_any_change(host):
+    rc, out = playbook("deploy.yml", "-e", "dpfwd_mode=fast")
+    assert rc != 0 and "dpfwd_mode must be one of: io, mac, macswap, got: fast" in out, out[-2000:]
+    assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=1", out), out[-2000:]
 
 
 def playbook(name, *extra):
@@ -149,6 +274,17 @@ def playbook(name, *extra):
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                                    ANSIBLE_ROLES_PATH=os.path.join(root, "roles")))
     return proc.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).split())
+
+
+def test_check_mode_checks_the_new_config_not_the_installed_one(host):
+    installed = host.file("/etc/dpfwd/dpfwd.yaml").content_string
+    rc, out = playbook("deploy.yml", "--check", "-e", "dpfwd_mbufs=2000000")   # about 4.8 GB of mbufs
+    assert rc != 0
+    # The installed config would pass: this failure is the doctor's verdict on the new one.
+    assert re.search(r"Stop when the doctor found failures\] \**\s*fatal", out), out[-3000:]
+    assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
+    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == installed
+    assert not host.run("ls /tmp/ansible.*.yaml").stdout.strip()      # the scratch copy is gone
 
 
 def test_check_mode_on_a_deployed_host_changes_nothing(host):
@@ -181,13 +317,52 @@ def test_everything_comes_back_after_a_reboot(host):
     assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
 
 
-def test_undeploy_restores_drivers_and_releases_hugepages(host):
+GUEST_WIRE = ["ip netns add dpfwd-ga", "ip netns add dpfwd-gb",
+              "ip link add dvA type veth peer name inner netns dpfwd-ga",
+              "ip link add dvB type veth peer name inner netns dpfwd-gb",
+              "ip -n dpfwd-ga addr add 192.0.2.1/24 dev inner", "ip -n dpfwd-gb addr add 192.0.2.2/24 dev inner",
+              "ip -n dpfwd-ga link set inner up", "ip -n dpfwd-gb link set inner up",
+              "ip link set dvA up", "ip link set dvB up"]
+
+
+def test_interface_ports_forward_under_the_unprivileged_service(host):
+    """af_packet ports: the unit grants CAP_NET_RAW (ambient) and AF_PACKET, nothing more."""
+    for command in GUEST_WIRE:
+        host.run_expect([0], command)
+    try:
+        ports = {"dpfwd_ports": [{"interface": "dvA"}, {"interface": "dvB"}]}
+        rc, out = playbook("deploy.yml", "-e", json.dumps(ports))
+        assert rc == 0, out[-3000:]
+        assert host.check_output("ps -o user= -C dpfwd").split() == ["dpfwd"]
+        pid = unit(host, "MainPID")["MainPID"]
+        assert host.check_output(f"grep CapAmb /proc/{pid}/status").split()[1] == "0000000000003000"
+        assert wait_until(lambda: host.run("ip netns exec dpfwd-ga ping -c 1 -W 2 192.0.2.2").rc == 0, timeout=90)
+    finally:
+        host.run("ip netns del dpfwd-ga; ip netns del dpfwd-gb")
+
+
+def test_as_root_with_hugepage_memory_a_live_capture_reaches_the_service(host):
+    rc, out = playbook("deploy.yml", "-e", "dpfwd_run_as_root=true", "-e", "dpfwd_memory=hugepages")
+    assert rc == 0, out[-3000:]
+    assert host.check_output("ps -o user= -C dpfwd").split() == ["root"]
+    assert wait_until(lambda: forwarding(host), timeout=120)
+    host.run_expect([0], "rm -f /tmp/c.pcap /tmp/c.json; setsid dpfwd capture --port 0 --count 4 --duration 90"
+                         " -w /tmp/c.pcap --json </dev/null >/tmp/c.json 2>/tmp/c.err &")
+    # Pings until the capture has its 4 packets (a request in and a reply out per ping).
+    assert wait_until(lambda: ping(1) is not None and host.file("/tmp/c.json").size > 0, timeout=120), \
+        host.file("/tmp/c.err").content_string
+    assert json.loads(host.file("/tmp/c.json").content_string)["written"] == 4
+    assert host.file("/tmp/c.pcap").size > 24
+
+
+def test_undeploy_restores_the_host_as_it_was_before_deploy(host):
     rc, out = playbook("undeploy.yml")
     assert rc == 0, out[-2000:]
-    assert not host.file("/etc/systemd/system/dpfwd.service").exists
     assert host.run("systemctl is-active dpfwd").stdout.strip() != "active"
-    for pci in DATA_NICS:
-        assert host.file(f"/sys/bus/pci/devices/{pci}/driver").linked_to == "/sys/bus/pci/drivers/e1000"
-        assert not host.file(f"/etc/driverctl.d/pci-{pci}").exists
-    assert int(host.file("/proc/sys/vm/nr_hugepages").content_string) == 0
+    before = [line for line in host.file("/root/host-before.txt").content_string.splitlines() if not KEPT.search(line)]
+    after = [line for line in sorted(host.check_output("/root/host-snapshot.sh").splitlines()) if not KEPT.search(line)]
+    diff = list(difflib.unified_diff(before, after, "before deploy", "after undeploy", lineterm="", n=0))
+    print("\n".join(diff) or "snapshots equal")
+    assert not diff
+    assert "nic 0000:00:07.0 driver=none" in after
     assert ping(1).returncode != 0

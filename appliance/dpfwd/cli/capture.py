@@ -8,10 +8,12 @@ import click
 
 from ..capture import DIRECTIONS, READ_BURST, Capture
 from ..eal import Eal
+from ..host import PCI_ADDRESS
 from ..runtime import instance_dir
 from ..service import Signals
 from ..errors import DpfwdError
 from ..pcapfile import PcapWriter
+from ..telemetry import Telemetry, read_ports
 from .errors import DataPlaneFailed, InstanceNotRunning
 from .options import instance_name, instance_option, json_option, verbose
 
@@ -28,6 +30,16 @@ def check_instance(instance):
         raise DataPlaneFailed(f"instance '{instance}' runs with in-memory EAL, which secondary "
                               "processes cannot attach to; run it with eal.memory: hugepages "
                               "(or --memory hugepages) to capture live")
+
+
+def secondary_args(instance):
+    """EAL arguments to attach to instance: a secondary sees a PCI port only
+    if it probes that device too, so it is given the instance's PCI ports
+    (and no other device on the host)."""
+    with Telemetry(instance) as tm:
+        pci = [p["name"] for p in read_ports(tm) if PCI_ADDRESS.fullmatch(str(p["name"]))]
+    return (["--proc-type=secondary", "--file-prefix", instance, "-l", "0"]
+            + ([arg for name in pci for arg in ("-a", name)] or ["--no-pci"]))
 
 
 def capture_to(writer, cap, count, duration, signals):
@@ -72,8 +84,7 @@ def capture(instance, port_spec, queue, direction, count, duration, path, as_jso
     os.environ["RUNTIME_DIRECTORY"] = os.path.dirname(os.path.dirname(instance_dir(instance)))
     try:
         with Signals((signal.SIGINT, signal.SIGTERM)) as signals, \
-                Eal(["--proc-type=secondary", "--file-prefix", instance, "--no-pci", "-l", "0"],
-                    verbose=verbose()):
+                Eal(secondary_args(instance), verbose=verbose()):
             with Capture(int(port_spec) if port_spec.isdigit() else port_spec, queue, direction) as cap:
                 with PcapWriter(path) as writer:
                     written = capture_to(writer, cap, count, duration, signals)

@@ -50,6 +50,15 @@ def mempool_bytes(config):
     return config.mbufs * per_mbuf
 
 
+def bytes_needed(config, pools=1):
+    """Hugepage memory a config needs: its pools plus what EAL takes itself."""
+    return mempool_bytes(config) * pools + EAL_OVERHEAD
+
+
+def two_mb_pages(nbytes):
+    return -(-nbytes // (2 << 20))
+
+
 def check_hugepages(host, config, nodes_needed):
     sizes = [s for s in host.hugepage_sizes() if s.total or s.free]
     out = []
@@ -72,14 +81,14 @@ def check_hugepages(host, config, nodes_needed):
                                f"instance {config.instance} is running and holds its memory"))
             return out
     per_pool = mempool_bytes(config)
-    need = per_pool * max(len(nodes_needed), 1) + EAL_OVERHEAD
+    need = bytes_needed(config, max(len(nodes_needed), 1))
     # A running instance gives its pages back when it restarts with this config.
     free = sum(s.free * s.kb * 1024 for s in sizes) + held
     if free < need:
         # A total that leaves what others use now, plus what this config needs.
         two_mb = next((sz for sz in sizes if sz.kb == 2048), None)
         in_use = (two_mb.total - two_mb.free) * (2 << 20) - held if two_mb else 0
-        pages = -(-(max(in_use, 0) + need) // (2 << 20))
+        pages = two_mb_pages(max(in_use, 0) + need)
         out.append(Finding("hugepages for the config", FAIL,
                            f"the config needs about {mb(need)} ({config.mbufs} mbufs per pool, "
                            f"{max(len(nodes_needed), 1)} pool(s)), {mb(free)} is free",

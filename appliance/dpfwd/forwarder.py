@@ -5,7 +5,7 @@ import logging
 from . import __version__
 from .binding import check_error, ffi, lib
 from .eal import Eal
-from .doctor import EAL_OVERHEAD, mempool_bytes
+from .doctor import bytes_needed, two_mb_pages
 from .errors import EalError, ForwardingError, PortError
 from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED
 from .host import Host
@@ -37,7 +37,7 @@ def why_eal_failed(config, host):
     if config.memory == "no-huge":
         return ""
     sizes = [s for s in host.hugepage_sizes() if s.total]
-    pages = -(-(mempool_bytes(config) + EAL_OVERHEAD) // (2 << 20))   # in 2 MB pages, rounded up
+    pages = two_mb_pages(bytes_needed(config))
     fix = "; `dpfwd doctor` checks the host"
     if not sizes:
         return (f"no hugepages are reserved: reserve about {pages} 2 MB pages (echo {pages} > "

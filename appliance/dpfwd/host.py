@@ -280,15 +280,14 @@ class Host:
                 out.append((r["dev"], dst, str(r.get("table", "main"))))
         return out
 
-    def connection_interfaces(self, ssh_connection):
+    def connection_interfaces(self, ssh_connection, addrs):
         """The interfaces an SSH session (SSH_CONNECTION's text) runs over: the
-        one holding its local address, and the one routing back to its client.
-        None when it cannot be told."""
+        one holding its local address (addrs: from addresses()), and the one
+        routing back to its client. None when it cannot be told."""
         parts = ssh_connection.split()
         if len(parts) != 4:
             return None
         client, local = parts[0], parts[2]
-        addrs = self.addresses()
         route = self._ip_json("route", "get", client)
         if addrs is None or not route:
             return None
@@ -307,7 +306,7 @@ class Host:
         if ssh_connection is None:
             return ["cannot tell which interface carries the Ansible connection: SSH_CONNECTION "
                     "is not set (sudo may drop it: Defaults env_keep += SSH_CONNECTION)"]
-        via = self.connection_interfaces(ssh_connection) if ssh_connection else set()
+        via = self.connection_interfaces(ssh_connection, addrs) if ssh_connection else set()
         if via is None:
             return [f"cannot tell which interface carries the session {ssh_connection!r}"]
         reasons = []

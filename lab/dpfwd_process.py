@@ -27,8 +27,9 @@ def dpfwd(*args, timeout=60, **kw):
 class Dpfwd:
     """A running `dpfwd run ARGS`; .stderr_lines collects its log."""
 
-    def __init__(self, args, ready_timeout=30):
-        self.proc = subprocess.Popen(dpfwd_command() + ["run", *args], stdout=subprocess.PIPE,
+    def __init__(self, args, ready_timeout=30, prefix=()):
+        """prefix: a command to run it under, e.g. ("ip", "netns", "exec", NS)."""
+        self.proc = subprocess.Popen([*prefix, *dpfwd_command(), "run", *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.stderr_lines = []
         self._pending = ""

@@ -16,7 +16,7 @@ import subprocess
 from cffi import FFI
 
 HERE = pathlib.Path(__file__).resolve().parent
-SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c", "capture.c", "facts.c", "log.c"]
+SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c", "capture.c", "facts.c", "log.c", "link.c"]
 FACTS_SOURCES = ["facts.c"]
 # A portable baseline: the build host's CPU is not the appliance's.
 BASELINE = os.environ.get("DPFWD_MARCH", "x86-64-v2") if os.uname().machine == "x86_64" else None

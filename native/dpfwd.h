@@ -42,6 +42,18 @@ struct dpfwd_capture;
 	  "tx_dropped_packets", 1, "Packets received and not sent (freed)") \
 	X(oversize, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_TX_SIDE, \
 	  "oversize_packets", 1, "Packets dropped as longer than the tx port's MTU (part of tx_dropped)") \
+	X(tx_link_down, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_TX_SIDE, \
+	  "tx_link_down_packets", 1, "Packets dropped as the tx port's link was down (part of tx_dropped)") \
+	X(rx_missed, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_LOST, \
+	  "rx_missed_packets", 1, "Packets the NIC dropped with its rx ring full (the PMD's imissed)") \
+	X(rx_errors, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_LOST, \
+	  "rx_error_packets", 1, "Packets the NIC dropped as errored on rx (the PMD's ierrors)") \
+	X(tx_errors, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_LOST, \
+	  "tx_error_packets", 1, "Packets the NIC took and failed to send (the PMD's oerrors)") \
+	X(rx_nombuf, DPFWD_C_PORT | DPFWD_C_PMD, \
+	  "rx_nombuf", 1, "Failed mbuf allocations on rx, the pool run dry (the PMD's rx_nombuf): attempts, not packets, so not in lost") \
+	X(link_changes, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_LINK, \
+	  "link_changes", 1, "Link state changes, down or up") \
 	X(bursts, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
 	  "rx_bursts", 1, "rx_burst calls that returned packets") \
 	X(empty_polls, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
@@ -87,9 +99,10 @@ struct dpfwd_counters {
 #define DPFWD_C_LCORE 2      /* per lcore */
 #define DPFWD_C_RX_SIDE 4    /* a task's count goes to the port it polls */
 #define DPFWD_C_TX_SIDE 8    /* ... to the port it sends to */
-#define DPFWD_C_PMD 16       /* read from the PMD, not counted by dpfwd */
+#define DPFWD_C_PMD 16       /* kept per port by the PMD or the link watch, not by the lcores */
 #define DPFWD_C_LOST 32      /* adds to the "lost" total */
 #define DPFWD_C_SUMMARY 64   /* shown in status, the watch and systemd's status line */
+#define DPFWD_C_LINK 128     /* the link's changes: shown next to the link's state */
 
 /* A row of the lists above, for Python. */
 struct dpfwd_fact {
@@ -183,6 +196,12 @@ int dpfwd_port_start(uint16_t port_id, uint8_t promiscuous);
 int dpfwd_idle_monitor_supported(void);
 int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore);
 int dpfwd_port_close(uint16_t port_id);
+/* Link changes of a started port: logged, counted, and the lcores drop
+ * packets for a port whose link is down. Returns 1 when the PMD reports
+ * changes by interrupt; dpfwd_link_poll() reads every watched port. */
+int dpfwd_link_watch(uint16_t port_id);
+void dpfwd_link_poll(void);
+void dpfwd_link_unwatch(uint16_t port_id);
 
 /* Mempools */
 struct rte_mempool *dpfwd_pool_create(const char *name, uint32_t n,

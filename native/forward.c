@@ -181,6 +181,12 @@ fwd_main(__rte_unused void *arg)
 			t->c.bursts++;
 			t->c.rx += nb_rx;
 
+			if (unlikely(!dpfwd_link_up[t->peer])) {
+				rte_pktmbuf_free_bulk(pkts, nb_rx);
+				t->c.tx_link_down += nb_rx;
+				t->c.tx_dropped += nb_rx;
+				continue;
+			}
 			nb_ok = t->check_frames ?
 				drop_oversize(pkts, nb_rx, fwd.max_frame[t->peer], &t->c) : nb_rx;
 			if (mode != DPFWD_MODE_IO)
@@ -363,8 +369,10 @@ add_side(struct dpfwd_counters *sum, const struct dpfwd_counters *c, uint32_t si
 }
 
 /* Port and queue views: rx counters where the port is polled, tx counters
- * where it is the peer; bytes from the PMD, which counts them anyway (the
- * loop never reads packet lengths it does not have to). UINT16_MAX as the
+ * where it is the peer; bytes and the NIC's drops from the PMD, which counts
+ * them anyway (the loop never reads packet lengths it does not have to).
+ * PMDs keep drops per port only, so queue views carry 0 there. Reading runs
+ * on the caller's thread, never on a forwarding lcore. UINT16_MAX as the
  * queue means every queue. */
 static void
 sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
@@ -374,10 +382,16 @@ sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
 	uint16_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (queue == UINT16_MAX)
+		out->link_changes = dpfwd_link_changes(port);
 	if (rte_eth_stats_get(port, &st) == 0) {
 		if (queue == UINT16_MAX) {
 			out->rx_bytes = st.ibytes;
 			out->tx_bytes = st.obytes;
+			out->rx_missed = st.imissed;
+			out->rx_errors = st.ierrors;
+			out->tx_errors = st.oerrors;
+			out->rx_nombuf = st.rx_nombuf;
 		} else if (queue < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			out->rx_bytes = st.q_ibytes[queue];
 			out->tx_bytes = st.q_obytes[queue];

@@ -30,4 +30,9 @@ int dpfwd_fwd_ports(uint16_t *out, int max);    /* port ids in config order */
 uint16_t dpfwd_fwd_queues(uint16_t port);       /* rx queues polled on the port */
 int dpfwd_fwd_lcores(uint32_t *out, int max);   /* forwarding lcores, ascending */
 
+/* Link state (link.c): 1 while a port's link is up, or it is not watched.
+ * Written off the lcores, read by them once per burst. */
+extern volatile uint8_t dpfwd_link_up[];
+uint64_t dpfwd_link_changes(uint16_t port_id);
+
 #endif /* DPFWD_INTERNAL_H */

@@ -1,5 +1,4 @@
 """A running dpfwd seen from outside: telemetry readers, /metrics, systemd, SIGHUP."""
-import json
 import os
 import pathlib
 import signal
@@ -10,9 +9,9 @@ import time
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from lab.dpfwd_process import Dpfwd, dpfwd, dpfwd_command
+from readers import read_json, sample, scrape, until_changed
 from snapshots import check_snapshot
 
 pytestmark = pytest.mark.dataplane
@@ -33,23 +32,6 @@ def running(dpdk_host, request):
     run.instance = name
     yield run
     run.kill()
-
-
-def read_json(*args):
-    proc = dpfwd(*args, "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
-def until_changed(read, key, timeout=10):
-    """Read twice or more until key(reading) grows; the lcore may not have run
-    in between on a busy machine. Bounded by timeout."""
-    first = read()
-    deadline = time.monotonic() + timeout
-    while True:
-        later = read()
-        if key(later) > key(first) or time.monotonic() > deadline:
-            return first, later
 
 
 def test_stats_rise_between_reads_and_match_the_final_counters(running):
@@ -100,20 +82,6 @@ def test_stats_watch_redraws_rates(running):
     assert "rx/s" in proc.stdout and "lost/s" in proc.stdout and "Mpps" in proc.stdout
 
 
-def scrape(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
-    return families
-
-
-def sample(families, name, **labels):
-    for s in families[name].samples:
-        if s.name.endswith("_total" if families[name].type == "counter" else "") and \
-                all(s.labels.get(k) == v for k, v in labels.items()):
-            return s.value
-    raise KeyError(name)
-
-
 METRICS_PORT = free_port()
 
 
@@ -124,11 +92,13 @@ def test_prometheus_metrics_are_named_typed_and_rising(running):
     assert first["dpfwd_port_rx_packets"].type == "counter"
     assert first["dpfwd_mempool_mbufs_in_use"].type == "gauge"
     assert first["dpfwd_port_link_up"].type == "gauge"
-    a = sample(first, "dpfwd_port_rx_packets", port="0", instance=running.instance)
-    b = sample(second, "dpfwd_port_rx_packets", port="0", instance=running.instance)
+    a = sample(first, "dpfwd_port_rx_packets", port="0")
+    b = sample(second, "dpfwd_port_rx_packets", port="0")
     assert b > a > 0
     assert sample(second, "dpfwd_port_link_up", port="1") == 1
-    assert sample(second, "dpfwd_info", mode="io") == 1
+    assert sample(second, "dpfwd_info", mode="io", dpfwd_instance=running.instance) == 1
+    # Prometheus owns `instance` (the scrape target)
+    assert not any("instance" in s.labels for f in second.values() for s in f.samples)
     # one family per counter of the header's list, for each scope that keeps it
     from dpfwd.facts import COUNTERS
     for scope in ("port", "lcore"):

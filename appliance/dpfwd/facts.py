@@ -74,3 +74,5 @@ def zero_counters():
 
 # "Packets received": the rx-side summary counter (what --count counts).
 RECEIVED = next(c.name for c in COUNTERS if c.summary and c.flags & lib.DPFWD_C_RX_SIDE)
+# How often a port's link changed: shown next to the link's state.
+LINK_CHANGES = next(c.name for c in COUNTERS if c.flags & lib.DPFWD_C_LINK)

@@ -117,6 +117,7 @@ class Forwarder:
                             ForwardingError)
         for i, port in enumerate(self.ports):
             port.start()
+            check_error(lib.dpfwd_link_watch(port.id))
             for line in port.adjustments:
                 log.warning("ports[%d] (%s): %s", i, port.name, line)
         check_error(lib.dpfwd_fwd_start(self._fwd_conf()), ForwardingError)
@@ -185,6 +186,11 @@ class Forwarder:
 
     def running(self):
         return bool(lib.dpfwd_fwd_running())
+
+    def poll_links(self):
+        """Read every port's link: a change is logged and counted, and the
+        lcores drop packets for a port whose link is down."""
+        lib.dpfwd_link_poll()
 
     def stop(self):
         lib.dpfwd_fwd_stop()

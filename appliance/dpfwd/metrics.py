@@ -2,6 +2,10 @@
 
 Prometheus's exporter port range (9100-9999) is fully allocated, so dpfwd's
 default, 127.0.0.1:19310, sits outside it and on localhost only.
+
+No series carries an `instance` label: Prometheus sets that one to the scrape
+target, and each dpfwd instance is its own target (its own listen address).
+The dpfwd instance's name is a label of dpfwd_info.
 """
 import logging
 
@@ -39,22 +43,21 @@ class DpfwdCollector:
             ident = "index" if scope == "port" else scope
             for counter in (c for c in COUNTERS if c.kept_at(scope)):
                 family = CounterMetricFamily(f"dpfwd_{scope}_{counter.metric}", f"{counter.help}, per {scope}",
-                                             labels=["instance", scope])
+                                             labels=[scope])
                 for row in rows:
-                    family.add_metric([self.instance, str(row[ident])], row[counter.name] / counter.scale)
+                    family.add_metric([str(row[ident])], row[counter.name] / counter.scale)
                 yield family
-        seconds = CounterMetricFamily("dpfwd_forwarding_seconds", "Time spent forwarding",
-                                      labels=["instance"])
-        seconds.add_metric([self.instance], stats["elapsed_seconds"])
+        seconds = CounterMetricFamily("dpfwd_forwarding_seconds", "Time spent forwarding")
+        seconds.add_metric([], stats["elapsed_seconds"])
         yield seconds
 
     def _ports(self, tm):
         link = GaugeMetricFamily("dpfwd_port_link_up", "1 when the port's link is up",
-                                 labels=["instance", "port", "name"])
+                                 labels=["port", "name"])
         speed = GaugeMetricFamily("dpfwd_port_link_speed_bits_per_second", "Link speed",
-                                  labels=["instance", "port", "name"])
+                                  labels=["port", "name"])
         for p in read_ports(tm):
-            ident = [self.instance, str(p["index"]), p["name"]]
+            ident = [str(p["index"]), p["name"]]
             link.add_metric(ident, p["link_up"])
             speed.add_metric(ident, p["link_speed_mbps"] * 1e6)
         yield link
@@ -62,8 +65,8 @@ class DpfwdCollector:
 
     def _info(self, tm):
         info = read_info(tm)
-        meta = GaugeMetricFamily("dpfwd_info", "Version and mode; always 1",
-                                 labels=["instance", "version", "dpdk_version", "mode"])
+        meta = GaugeMetricFamily("dpfwd_info", "Instance name, version and mode; always 1",
+                                 labels=["dpfwd_instance", "version", "dpdk_version", "mode"])
         meta.add_metric([self.instance, info["version"], info["dpdk_version"], info["mode"]], 1)
         yield meta
         for name, help_text, value in (
@@ -72,15 +75,15 @@ class DpfwdCollector:
                 ("dpfwd_hugepage_memory_bytes", "DPDK heap memory held", info["hugepage_bytes"]),
                 ("dpfwd_hugepage_memory_used_bytes", "DPDK heap memory in use",
                  info["hugepage_used_bytes"])):
-            g = GaugeMetricFamily(name, help_text, labels=["instance"])
-            g.add_metric([self.instance], value)
+            g = GaugeMetricFamily(name, help_text)
+            g.add_metric([], value)
             yield g
         for key, name, help_text in (("in_use", "dpfwd_mempool_mbufs_in_use", "mbufs in use"),
                                      ("free", "dpfwd_mempool_mbufs_free", "mbufs free"),
                                      ("size", "dpfwd_mempool_mbufs", "mbufs in the pool")):
-            g = GaugeMetricFamily(name, help_text, labels=["instance", "pool"])
+            g = GaugeMetricFamily(name, help_text, labels=["pool"])
             for pool, values in sorted(info["mempools"].items()):
-                g.add_metric([self.instance, pool], values[key])
+                g.add_metric([pool], values[key])
             yield g
 
 

@@ -20,6 +20,8 @@ log = logging.getLogger("dpfwd")
 
 # How often the main thread looks at stop conditions; bounds stop latency.
 POLL_SECONDS = 0.05
+# How often links are read where the PMD has no link-state interrupt.
+LINK_POLL_SECONDS = 0.1
 
 
 def notify(*lines):
@@ -134,6 +136,7 @@ class Service:
         self.count = count
         self.status = Every(1.0)
         self.watchdog = Every(watchdog_interval())
+        self.links = Every(LINK_POLL_SECONDS)
         self.last = None
 
     def loop(self):
@@ -148,6 +151,8 @@ class Service:
                 break
             if self.count is not None and self.fwd.forwarded() >= self.count:
                 break
+            if self.links.due():
+                self.fwd.poll_links()
             if self.watchdog.due() and self.fwd.running():
                 notify("WATCHDOG=1")
             if self.status.due():

@@ -111,6 +111,13 @@ def read_ports(tm):
     return [v for _, v in _split(tm.query("/dpfwd/ports"), "port_")]
 
 
+def read_xstats(tm):
+    """The PMD's extended stats of each port, in config order: DPDK's own
+    /ethdev/xstats, read on the telemetry thread like every other reader."""
+    return [{"index": p["index"], "name": p["name"], "port_id": p["port_id"],
+             "xstats": tm.query(f"/ethdev/xstats,{p['port_id']}")} for p in read_ports(tm)]
+
+
 def read_info(tm):
     info = dict(tm.query("/dpfwd/info"))
     info["mempools"] = {k[len("mempool_"):]: info.pop(k) for k in list(info) if k.startswith("mempool_")}

@@ -3,9 +3,10 @@ import json
 
 import click
 
+from .. import facts
 from ..telemetry import read_info, read_ports, read_stats
 from .options import connect, instance_option, json_option, reading
-from .tables import duration, si, summary
+from .tables import duration, link_text, si, summary
 
 
 def status_lines(info, ports, stats):
@@ -19,9 +20,10 @@ def status_lines(info, ports, stats):
     ]
     counters = {p["index"]: p for p in stats["ports"]}
     for p in ports:
-        link = f"up {p['link_speed_mbps']} Mb/s" if p["link_up"] else "DOWN"
-        lines.append(f"port {p['index']} {p['name']} ({p['mac']}) link {link}, peer {p['peer']}: "
-                     + summary(counters.get(p["index"], {})))
+        c = counters.get(p["index"], {})
+        lines.append(f"port {p['index']} {p['name']} ({p['mac']}) link {link_text(p)} "
+                     f"({c.get(facts.LINK_CHANGES, 0)} changes), peer {p['peer']}: "
+                     + summary(c))
     return lines
 
 

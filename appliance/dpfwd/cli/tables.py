@@ -37,10 +37,30 @@ def counters_table(snap):
     return "\n".join(lines)
 
 
+def link_text(port):
+    """'up 10000 Mb/s' or 'DOWN', from a /dpfwd/ports entry."""
+    return f"up {port['link_speed_mbps']} Mb/s" if port["link_up"] else "DOWN"
+
+
 def summary(counters):
-    """'rx 10 tx 10 rx_bytes 640 tx_bytes 640 lost 0' for one port."""
+    """'rx 10 tx 10 rx_bytes 640 tx_bytes 640 lost 0' for one port; a loss
+    names its causes: 'lost 7 (tx_dropped 5, rx_missed 2)'."""
+    causes = ", ".join(f"{c.name} {counters[c.name]}" for c in facts.COUNTERS
+                       if c.lost and counters.get(c.name))
     return " ".join(f"{c.name} {counters.get(c.name, 0)}" for c in facts.COUNTERS if c.summary) + \
-        f" lost {facts.lost(counters)}"
+        f" lost {facts.lost(counters)}" + (f" ({causes})" if causes else "")
+
+
+def xstats_table(ports):
+    """The PMD's extended stats per port, the non-zero ones (JSON has all)."""
+    lines = []
+    for p in ports:
+        shown = {k: v for k, v in p["xstats"].items() if v}
+        lines.append(f"port {p['index']} {p['name']}: {len(shown)} of {len(p['xstats'])} "
+                     "extended stats are non-zero")
+        width = max((len(k) for k in shown), default=0) + 2
+        lines += [f"  {name:<{width}}{value}" for name, value in sorted(shown.items())]
+    return "\n".join(lines)
 
 
 def rates(prev, cur):

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Link state of the forwarded ports. A change is logged once, counted, and
+ * tells the lcores whether a peer can send at all: while its link is down,
+ * packets for it are dropped and counted at once instead of piling up in a
+ * tx ring that cannot drain (and leaving, stale, when the link returns).
+ *
+ * The PMD's link-state interrupt reports changes where it has one (EAL's
+ * interrupt thread); dpfwd_link_poll(), called by the main thread a few
+ * times a second, reads every watched port, which covers the PMDs without
+ * one and any missed interrupt. Neither runs on a forwarding lcore.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "dpfwd.h"
+#include "internal.h"
+
+/* Unwatched ports (the Python API's own loops) count as up. */
+volatile uint8_t dpfwd_link_up[DPFWD_MAX_PORTS] = {[0 ... DPFWD_MAX_PORTS - 1] = 1};
+
+static struct {
+	uint8_t watched;
+	uint8_t interrupt;      /* the LSC callback is registered */
+	uint64_t changes;
+} links[DPFWD_MAX_PORTS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Take the PMD's current link; log and count it when it changed. */
+static void
+link_check(uint16_t port, int first)
+{
+	struct rte_eth_link link;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	int changed;
+
+	if (rte_eth_link_get_nowait(port, &link) != 0)
+		return;
+	pthread_mutex_lock(&lock);
+	changed = !first && links[port].watched && dpfwd_link_up[port] != link.link_status;
+	if (first || changed) {
+		links[port].changes += changed;
+		dpfwd_link_up[port] = link.link_status;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!changed && !(first && link.link_status == RTE_ETH_LINK_DOWN))
+		return;
+	if (rte_eth_dev_get_name_by_port(port, name) != 0)
+		strcpy(name, "?");
+	/* rte_eth_link_to_str is still experimental in 24.11: say it here. */
+	if (link.link_status == RTE_ETH_LINK_DOWN)
+		DPFWD_LOG(WARNING, "port %u (%s): link down; packets for it are dropped and counted (tx_link_down)",
+			  port, name);
+	else if (link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN || link.link_speed == RTE_ETH_SPEED_NUM_NONE)
+		DPFWD_LOG(WARNING, "port %u (%s): link up; forwarding to it again", port, name);
+	else
+		DPFWD_LOG(WARNING, "port %u (%s): link up at %u Mb/s %s-duplex; forwarding to it again",
+			  port, name, link.link_speed,
+			  link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+}
+
+static int
+on_link_change(uint16_t port, enum rte_eth_event_type type __rte_unused,
+	       void *arg __rte_unused, void *ret_param __rte_unused)
+{
+	if (port < DPFWD_MAX_PORTS)
+		link_check(port, 0);
+	return 0;
+}
+
+int dpfwd_link_watch(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+
+	if (port_id >= DPFWD_MAX_PORTS || !rte_eth_dev_is_valid_port(port_id))
+		return dpfwd_fail(ENODEV, "link_watch: no port %u", port_id);
+	link_check(port_id, 1);
+	pthread_mutex_lock(&lock);
+	links[port_id].watched = 1;
+	links[port_id].changes = 0;
+	pthread_mutex_unlock(&lock);
+	if (rte_eth_dev_info_get(port_id, &info) == 0 && info.dev_flags != NULL &&
+	    (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) &&
+	    rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, NULL) == 0)
+		links[port_id].interrupt = 1;
+	return links[port_id].interrupt;
+}
+
+void dpfwd_link_poll(void)
+{
+	uint16_t port;
+
+	for (port = 0; port < DPFWD_MAX_PORTS; port++)
+		if (links[port].watched)
+			link_check(port, 0);
+}
+
+void dpfwd_link_unwatch(uint16_t port_id)
+{
+	if (port_id >= DPFWD_MAX_PORTS)
+		return;
+	if (links[port_id].interrupt)
+		rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, NULL);
+	pthread_mutex_lock(&lock);
+	links[port_id].watched = 0;
+	links[port_id].interrupt = 0;
+	dpfwd_link_up[port_id] = 1;
+	pthread_mutex_unlock(&lock);
+}
+
+uint64_t dpfwd_link_changes(uint16_t port_id)
+{
+	return port_id < DPFWD_MAX_PORTS ? links[port_id].changes : 0;
+}

@@ -167,6 +167,11 @@ struct dpfwd_fwd_conf {
 	uint8_t dst_mac[32][6];
 	/* frames longer than this (bytes, without CRC) are dropped on tx */
 	uint32_t max_frame[32];
+	/* rx descriptors of each port (by DPDK port id): with the link speed,
+	 * how long an lcore may sleep before its rings overflow */
+	uint16_t rx_descriptors[32];
+	/* idle sleep: the longest sleep in us; 0 derives it from the rings */
+	uint32_t sleep_max_us;
 };
 
 /* DPDK's log through dpfwd (log.c): noise dropped unless verbose; the
@@ -235,6 +240,10 @@ int dpfwd_fwd_stop(void);
 int dpfwd_fwd_running(void);
 double dpfwd_fwd_seconds(void);
 int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac);
+/* Idle sleep of an lcore: its longest sleep (0: it never sleeps), the
+ * longest wake-up delay it measured, and how fast its rx rings fill at line
+ * rate (us). -1 while it is still measuring, or when it does not sleep. */
+int dpfwd_fwd_sleep(uint32_t lcore, uint32_t *cap_us, uint32_t *wake_us, uint32_t *ring_us);
 int dpfwd_stats_port(uint16_t port_id, struct dpfwd_counters *out);
 int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out);
 int dpfwd_stats_queue(uint16_t port_id, uint16_t queue, struct dpfwd_counters *out);

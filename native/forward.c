@@ -34,10 +34,19 @@
 /* Idle policy: after this many polling rounds with no packet, back off. */
 #define IDLE_AFTER_EMPTY_ROUNDS 256
 #define PAUSE_SPINS 64
-/* Sleeps double from the first to the last while the wire stays quiet; the
- * last bounds the latency added to the first packet after a quiet spell. */
+/* Sleeps double from the first up to the lcore's cap while the wire stays
+ * quiet. The cap keeps the rx rings from overflowing while the lcore sleeps:
+ * a ring of D descriptors at its port's line rate (64-byte frames) fills in
+ * D * 672 / (Mb/s) us, and the lcore sleeps at most half of that, less twice
+ * the longest wake-up delay it measured when it started (a sleep lasts what
+ * was asked plus that delay). A port of unknown speed counts as 10G. When
+ * nothing is left, the lcore never sleeps: it spins on pause. The last
+ * bounds the latency added to the first packet after a quiet spell. */
 #define SLEEP_FIRST_US 1
 #define SLEEP_LAST_US 500
+#define WIRE_BITS_PER_MIN_FRAME 672   /* 64 B frame + 8 B preamble + 12 B gap */
+#define ASSUMED_MBPS 10000
+#define WAKE_SAMPLES 32
 /* Timer slack for sleeping lcores (ns): the default 50 us would swamp short sleeps. */
 #define SLEEP_TIMER_SLACK_NS 1000
 
@@ -62,6 +71,10 @@ struct lcore_state {
 	alignas(RTE_CACHE_LINE_SIZE) uint16_t n_tasks;
 	uint32_t empty_rounds;
 	uint32_t sleep_us;
+	uint32_t sleep_cap_us;     /* 0: never sleep */
+	uint32_t wake_us;          /* longest wake-up delay measured at start */
+	uint32_t link_epoch;       /* dpfwd_link_epoch the cap was made for */
+	volatile uint8_t sleep_planned;
 	uint64_t idle_tsc;
 	struct lcore_task tasks[DPFWD_MAX_TASKS];
 };
@@ -77,6 +90,8 @@ static struct {
 	uint32_t max_frame[DPFWD_MAX_PORTS];
 	uint16_t n_ports;
 	uint16_t port_ids[DPFWD_MAX_PORTS];
+	uint16_t rx_descriptors[DPFWD_MAX_PORTS];
+	uint32_t sleep_max_us;
 } fwd;
 
 static struct lcore_state lcores[RTE_MAX_LCORE];
@@ -132,6 +147,52 @@ drop_oversize(struct rte_mbuf **pkts, uint16_t n, uint32_t max_frame,
 	return kept;
 }
 
+/* The longest an rx ring of the lcore's ports takes to fill at line rate (us). */
+static uint32_t
+ring_fill_us(const struct lcore_state *ls)
+{
+	uint64_t us, least = UINT32_MAX;
+	uint32_t mbps;
+	uint16_t i;
+
+	for (i = 0; i < ls->n_tasks; i++) {
+		mbps = dpfwd_link_mbps[ls->tasks[i].port];
+		if (mbps == 0)
+			mbps = ASSUMED_MBPS;
+		us = (uint64_t)fwd.rx_descriptors[ls->tasks[i].port] * WIRE_BITS_PER_MIN_FRAME / mbps;
+		least = RTE_MIN(least, us);
+	}
+	return (uint32_t)least;
+}
+
+static void
+plan_sleep(struct lcore_state *ls)
+{
+	int64_t cap = fwd.sleep_max_us ? (int64_t)fwd.sleep_max_us :
+		(int64_t)ring_fill_us(ls) / 2 - 2 * (int64_t)ls->wake_us;
+
+	ls->link_epoch = dpfwd_link_epoch;
+	ls->sleep_cap_us = cap < SLEEP_FIRST_US ? 0 : (uint32_t)RTE_MIN(cap, (int64_t)SLEEP_LAST_US);
+	ls->sleep_us = RTE_MIN((uint32_t)SLEEP_FIRST_US, ls->sleep_cap_us);
+	ls->sleep_planned = 1;
+}
+
+/* How late a short sleep can wake up here (timer slack, scheduler, VM). */
+static uint32_t
+wake_delay_us(void)
+{
+	uint64_t t0, worst = 0, hz = rte_get_tsc_hz();
+	int i;
+
+	for (i = 0; i < WAKE_SAMPLES; i++) {
+		t0 = rte_rdtsc();
+		rte_delay_us_sleep(SLEEP_FIRST_US);
+		worst = RTE_MAX(worst, rte_rdtsc() - t0);
+	}
+	worst = worst * 1000000 / hz;
+	return worst > SLEEP_FIRST_US ? (uint32_t)(worst - SLEEP_FIRST_US) : 0;
+}
+
 /* A round found no packet: after enough of them, give the core back for a
  * while. (A round with packets resets the back-off: see the loop.) */
 static __rte_noinline void
@@ -142,13 +203,15 @@ idle_step(struct lcore_state *ls, uint32_t idle)
 
 	if (++ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
 		return;
+	if (idle == DPFWD_IDLE_SLEEP && unlikely(ls->link_epoch != dpfwd_link_epoch))
+		plan_sleep(ls);    /* a link came up at another speed */
 	t0 = rte_rdtsc();
-	if (idle == DPFWD_IDLE_PAUSE) {
+	if (idle == DPFWD_IDLE_PAUSE || ls->sleep_cap_us == 0) {
 		for (i = 0; i < PAUSE_SPINS; i++)
 			rte_pause();
 	} else {
 		rte_delay_us_sleep(ls->sleep_us);
-		ls->sleep_us = RTE_MIN(ls->sleep_us * 2, (uint32_t)SLEEP_LAST_US);
+		ls->sleep_us = RTE_MIN(ls->sleep_us * 2, ls->sleep_cap_us);
 	}
 	ls->idle_tsc += rte_rdtsc() - t0;
 }
@@ -163,9 +226,11 @@ fwd_main(__rte_unused void *arg)
 	const uint32_t idle = fwd.idle == DPFWD_IDLE_MONITOR ? DPFWD_IDLE_BUSY : fwd.idle;
 	uint16_t i, nb_rx, nb_ok, nb_tx, got;
 
-	if (idle == DPFWD_IDLE_SLEEP)
+	if (idle == DPFWD_IDLE_SLEEP) {
 		prctl(PR_SET_TIMERSLACK, SLEEP_TIMER_SLACK_NS, 0, 0, 0);
-	ls->sleep_us = SLEEP_FIRST_US;
+		ls->wake_us = wake_delay_us();
+		plan_sleep(ls);
+	}
 	while (likely(!stop_flag)) {
 		got = 0;
 		for (i = 0; i < ls->n_tasks; i++) {
@@ -204,7 +269,7 @@ fwd_main(__rte_unused void *arg)
 				idle_step(ls, idle);
 			else if (unlikely(ls->empty_rounds != 0)) {
 				ls->empty_rounds = 0;
-				ls->sleep_us = SLEEP_FIRST_US;
+				ls->sleep_us = RTE_MIN((uint32_t)SLEEP_FIRST_US, ls->sleep_cap_us);
 			}
 		}
 	}
@@ -266,6 +331,9 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 	fwd.burst = conf->burst;
 	fwd.n_ports = conf->n_ports;
 	memcpy(fwd.port_ids, conf->port_ids, sizeof(fwd.port_ids));
+	fwd.sleep_max_us = conf->sleep_max_us;
+	for (p = 0; p < DPFWD_MAX_PORTS; p++)
+		fwd.rx_descriptors[p] = conf->rx_descriptors[p] ? conf->rx_descriptors[p] : 1024;
 	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
 		memcpy(fwd.dst_mac[p].addr_bytes, conf->dst_mac[p], RTE_ETHER_ADDR_LEN);
 		fwd.max_frame[p] = conf->max_frame[p] ? conf->max_frame[p] : UINT32_MAX;
@@ -444,6 +512,23 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 		add_side(out, &lcores[lcore].tasks[i].c, DPFWD_C_RX_SIDE | DPFWD_C_TX_SIDE);
 	}
 	out->idle_ns = (uint64_t)((double)lcores[lcore].idle_tsc * 1e9 / (double)rte_get_tsc_hz());
+	return 0;
+}
+
+/* How the lcore sleeps on a quiet wire: -1 until it has measured its
+ * wake-up delay (or when it does not sleep by policy). */
+int dpfwd_fwd_sleep(uint32_t lcore, uint32_t *cap_us, uint32_t *wake_us, uint32_t *ring_us)
+{
+	struct lcore_state *ls;
+
+	if (lcore >= RTE_MAX_LCORE || fwd.idle != DPFWD_IDLE_SLEEP)
+		return -1;
+	ls = &lcores[lcore];
+	if (ls->n_tasks == 0 || !ls->sleep_planned)
+		return -1;
+	*cap_us = ls->sleep_cap_us;
+	*wake_us = ls->wake_us;
+	*ring_us = ring_fill_us(ls);
 	return 0;
 }
 

@@ -33,6 +33,10 @@ int dpfwd_fwd_lcores(uint32_t *out, int max);   /* forwarding lcores, ascending 
 /* Link state (link.c): 1 while a port's link is up, or it is not watched.
  * Written off the lcores, read by them once per burst. */
 extern volatile uint8_t dpfwd_link_up[];
+/* Its speed while up (0: down or unknown), and a count of changes that
+ * lcores compare with to know their sleep caps are out of date. */
+extern volatile uint32_t dpfwd_link_mbps[];
+extern volatile uint32_t dpfwd_link_epoch;
 uint64_t dpfwd_link_changes(uint16_t port_id);
 
 #endif /* DPFWD_INTERNAL_H */

@@ -20,6 +20,8 @@
 
 /* Unwatched ports (the Python API's own loops) count as up. */
 volatile uint8_t dpfwd_link_up[DPFWD_MAX_PORTS] = {[0 ... DPFWD_MAX_PORTS - 1] = 1};
+volatile uint32_t dpfwd_link_mbps[DPFWD_MAX_PORTS];
+volatile uint32_t dpfwd_link_epoch;
 
 static struct {
 	uint8_t watched;
@@ -43,6 +45,9 @@ link_check(uint16_t port, int first)
 	if (first || changed) {
 		links[port].changes += changed;
 		dpfwd_link_up[port] = link.link_status;
+		dpfwd_link_mbps[port] = link.link_status && link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN ?
+			link.link_speed : 0;
+		dpfwd_link_epoch++;
 	}
 	pthread_mutex_unlock(&lock);
 	if (!changed && !(first && link.link_status == RTE_ETH_LINK_DOWN))
@@ -107,6 +112,7 @@ void dpfwd_link_unwatch(uint16_t port_id)
 	links[port_id].watched = 0;
 	links[port_id].interrupt = 0;
 	dpfwd_link_up[port_id] = 1;
+	dpfwd_link_mbps[port_id] = 0;
 	pthread_mutex_unlock(&lock);
 }
 

@@ -178,6 +178,24 @@ ports_reply(struct rte_tel_data *d)
 	return 0;
 }
 
+/* "sleep_lcore_L": how lcore L sleeps on a quiet wire, once it has measured. */
+static void
+add_sleep(struct rte_tel_data *d, uint32_t lcore)
+{
+	struct rte_tel_data *child;
+	uint32_t cap, wake, ring;
+	char key[32];
+
+	if (dpfwd_fwd_sleep(lcore, &cap, &wake, &ring) != 0 || (child = rte_tel_data_alloc()) == NULL)
+		return;
+	rte_tel_data_start_dict(child);
+	tel_dict_uint(child, "sleep_max_us", cap);
+	tel_dict_uint(child, "wake_us", wake);
+	tel_dict_uint(child, "ring_fill_us", ring);
+	snprintf(key, sizeof(key), "sleep_lcore_%u", lcore);
+	add_child(d, key, child);
+}
+
 static int
 info_reply(struct rte_tel_data *d)
 {
@@ -197,15 +215,17 @@ info_reply(struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "idle", idle >= 0 ? dpfwd_idle_facts[idle].name : "none");
 	tel_dict_uint(d, "uptime_s", (rte_get_tsc_cycles() - start_tsc) / rte_get_tsc_hz());
 	tel_dict_uint(d, "forwarding", dpfwd_fwd_running());
+	n = dpfwd_fwd_lcores(lcores, RTE_MAX_LCORE);
 	lc = rte_tel_data_alloc();
 	if (lc != NULL) {
 		rte_tel_data_start_array(lc, RTE_TEL_INT_VAL);
-		n = dpfwd_fwd_lcores(lcores, RTE_MAX_LCORE);
 		for (i = 0; i < (unsigned int)n; i++)
 			rte_tel_data_add_array_int(lc, lcores[i]);
 		if (rte_tel_data_add_dict_container(d, "lcores", lc, 0) != 0)
 			rte_tel_data_free(lc);
 	}
+	for (i = 0; i < (unsigned int)n; i++)
+		add_sleep(d, lcores[i]);
 	for (i = 0; i < n_pools; i++) {
 		pool = rte_tel_data_alloc();
 		if (pool == NULL)

@@ -23,6 +23,7 @@ BAD = [
     ({"dpfwd_mbufs": "many"}, "argument 'dpfwd_mbufs' is of type str and we were unable to convert to int"),
     ({"dpfwd_mbufs": 10}, "dpfwd_mbufs: 10 is not between 1024 and 4194304"),
     ({"dpfwd_burst": 0}, "dpfwd_burst: 0 is not between 1 and 512"),
+    ({"dpfwd_sleep_max_us": 900}, "dpfwd_sleep_max_us: 900 is not between 1 and 500"),
     ({"dpfwd_mempool_cache": 4096}, "dpfwd_mempool_cache: 4096 is not between 0 and 512"),
     ({"dpfwd_instance": "my instance"}, "dpfwd_instance: 'my instance' is not an instance name"),
     ({"dpfwd_ports": [{"pci": "0000:99:00.0"}]}, "dpfwd_ports: needs at least two ports (got 1)"),

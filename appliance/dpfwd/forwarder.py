@@ -155,6 +155,8 @@ class Forwarder:
             conf.port_ids[i] = port.id
             conf.dst_mac[port.id] = list(mac)
             conf.max_frame[port.id] = spec.setup.mtu + FRAME_OVER_MTU
+            conf.rx_descriptors[port.id] = port.rx_descriptors
+        conf.sleep_max_us = cfg.sleep_max_us or 0
         return conf
 
     def apply_live(self, new):
@@ -186,6 +188,17 @@ class Forwarder:
 
     def running(self):
         return bool(lib.dpfwd_fwd_running())
+
+    def sleeping_lcores(self):
+        """The forwarding lcores that sleep by policy."""
+        return sorted({t.lcore for t in self.plan.tasks}) if self.idle == "sleep" else []
+
+    def sleep_plan(self):
+        """{lcore: (longest sleep, wake-up delay, ring fill time)} in us, for
+        the lcores that sleep by policy and have measured their wake-up."""
+        cap, wake, ring = ffi.new("uint32_t *"), ffi.new("uint32_t *"), ffi.new("uint32_t *")
+        return {lcore: (cap[0], wake[0], ring[0]) for lcore in self.sleeping_lcores()
+                if lib.dpfwd_fwd_sleep(lcore, cap, wake, ring) == 0}
 
     def poll_links(self):
         """Read every port's link: a change is logged and counted, and the

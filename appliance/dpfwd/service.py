@@ -14,6 +14,7 @@ import time
 
 from . import facts
 from .errors import DpfwdError
+from .idle import sleep_text
 from .telemetry import NotRunning, Telemetry, read_stats
 
 log = logging.getLogger("dpfwd")
@@ -22,6 +23,9 @@ log = logging.getLogger("dpfwd")
 POLL_SECONDS = 0.05
 # How often links are read where the PMD has no link-state interrupt.
 LINK_POLL_SECONDS = 0.1
+# How long lcores may take to measure their wake-up delay before it is told.
+SLEEP_PLAN_SECONDS = 2.0
+
 
 
 def notify(*lines):
@@ -137,6 +141,7 @@ class Service:
         self.status = Every(1.0)
         self.watchdog = Every(watchdog_interval())
         self.links = Every(LINK_POLL_SECONDS)
+        self.sleep_told = time.monotonic() + SLEEP_PLAN_SECONDS
         self.last = None
 
     def loop(self):
@@ -153,11 +158,23 @@ class Service:
                 break
             if self.links.due():
                 self.fwd.poll_links()
+            if self.sleep_told is not None:
+                self.tell_sleep_plan()
             if self.watchdog.due() and self.fwd.running():
                 notify("WATCHDOG=1")
             if self.status.due():
                 self.report_status()
         notify("STOPPING=1")
+
+    def tell_sleep_plan(self):
+        """Log, once, how each sleeping lcore sleeps: lcores measure their
+        wake-up delay as they start, so this comes a little after READY."""
+        plan = self.fwd.sleep_plan()
+        if len(plan) < len(self.fwd.sleeping_lcores()) and time.monotonic() < self.sleep_told:
+            return
+        self.sleep_told = None
+        for lcore, (cap, wake, ring) in plan.items():
+            log.info("lcore %d: %s", lcore, sleep_text(cap, wake, ring))
 
     def reload(self):
         """Re-read the config: apply what can change live. Whatever goes wrong

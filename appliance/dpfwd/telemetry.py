@@ -121,4 +121,6 @@ def read_xstats(tm):
 def read_info(tm):
     info = dict(tm.query("/dpfwd/info"))
     info["mempools"] = {k[len("mempool_"):]: info.pop(k) for k in list(info) if k.startswith("mempool_")}
+    # idle sleep per lcore (lcores that sleep, once they have measured their wake-up)
+    info["sleep"] = {int(k[len("sleep_lcore_"):]): info.pop(k) for k in list(info) if k.startswith("sleep_lcore_")}
     return info

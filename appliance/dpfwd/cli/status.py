@@ -4,6 +4,7 @@ import json
 import click
 
 from .. import facts
+from ..idle import sleep_text
 from ..telemetry import read_info, read_ports, read_stats
 from .options import connect, instance_option, json_option, reading
 from .tables import duration, link_text, si, summary
@@ -18,6 +19,8 @@ def status_lines(info, ports, stats):
         f"lcores {', '.join(map(str, info['lcores']))}; mempools: {pools or 'none'}; "
         f"hugepage memory {si(info['hugepage_used_bytes'], 'B')} used of {si(info['hugepage_bytes'], 'B')}",
     ]
+    lines += [f"lcore {lcore} " + sleep_text(s["sleep_max_us"], s["wake_us"], s["ring_fill_us"])
+              for lcore, s in sorted(info.get("sleep", {}).items())]
     counters = {p["index"]: p for p in stats["ports"]}
     for p in ports:
         c = counters.get(p["index"], {})

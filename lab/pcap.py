@@ -34,3 +34,31 @@ def read(path):
         packets.append(data[off:off + caplen])
         off += caplen
     return packets
+
+
+def read_with_libpcap(path):
+    """The packets' bytes as libpcap reads them (pcap or pcapng): what tcpdump
+    and Wireshark's library make of a file, not this module's own parser."""
+    import ctypes
+    import ctypes.util
+
+    class Header(ctypes.Structure):
+        _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long),
+                    ("caplen", ctypes.c_uint32), ("len", ctypes.c_uint32)]
+    lib = ctypes.CDLL(ctypes.util.find_library("pcap") or "libpcap.so.0.8")
+    lib.pcap_open_offline.restype = ctypes.c_void_p
+    lib.pcap_open_offline.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    lib.pcap_next_ex.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(Header)),
+                                 ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))]
+    lib.pcap_close.argtypes = [ctypes.c_void_p]
+    err = ctypes.create_string_buffer(256)
+    handle = lib.pcap_open_offline(str(path).encode(), err)
+    if not handle:
+        raise ValueError(f"{path}: libpcap cannot read it: {err.value.decode()}")
+    header, data, out = ctypes.POINTER(Header)(), ctypes.POINTER(ctypes.c_ubyte)(), []
+    try:
+        while lib.pcap_next_ex(handle, ctypes.byref(header), ctypes.byref(data)) == 1:
+            out.append(ctypes.string_at(data, header.contents.caplen))
+    finally:
+        lib.pcap_close(handle)
+    return out

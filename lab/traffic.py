@@ -86,3 +86,51 @@ def tcp_transfer(ns_from, ns_to, addr_to, nbytes, timeout=60, python=None):
         raise RuntimeError(f"the sender in {ns_from} failed: {sender.stderr.strip().splitlines()[-1:]}")
     received, digest = out.split()
     return Transfer(nbytes, int(received), digest == expected_digest(nbytes), seconds)
+
+
+UDP_PORT = 7001
+UDP_RECEIVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.settimeout(float(sys.argv[2]))
+print("listening", flush=True)
+n = 0
+try:
+    while True:
+        s.recv(2048); n += 1
+except socket.timeout:
+    pass
+print(n, flush=True)
+"""
+UDP_SENDER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+payload, sent = bytes(18), 0
+for _ in range(int(sys.argv[3])):
+    try:
+        s.sendto(payload, (sys.argv[1], int(sys.argv[2]))); sent += 1
+    except OSError:
+        pass        # ENOBUFS: refused at the sender, never on the wire
+print(sent, flush=True)
+"""
+
+
+def udp_flood(ns_from, ns_to, addr_to, count, quiet=3.0, python=None):
+    """Send count 64-byte frames (18-byte UDP payloads) from ns_from to addr_to
+    as fast as a socket takes them; returns (sent, received). The receiver
+    stops after quiet seconds without a datagram."""
+    python = python or sys.executable
+    receiver = subprocess.Popen(in_ns(ns_to, [python, "-c", UDP_RECEIVER, str(UDP_PORT), str(quiet)]),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if receiver.stdout.readline().strip() != "listening":
+            raise RuntimeError(f"the receiver in {ns_to} did not start: {receiver.stderr.read()}")
+        sender = subprocess.run(in_ns(ns_from, [python, "-c", UDP_SENDER, addr_to, str(UDP_PORT), str(count)]),
+                                capture_output=True, text=True, timeout=120)
+        out, _ = receiver.communicate(timeout=120)
+    finally:
+        receiver.kill()
+    if sender.returncode != 0:
+        raise RuntimeError(f"the sender in {ns_from} failed: {sender.stderr.strip().splitlines()[-1:]}")
+    return int(sender.stdout), int(out)

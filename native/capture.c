@@ -10,19 +10,31 @@
 #define ALLOW_EXPERIMENTAL_API 1
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_memzone.h>
 #include <rte_pdump.h>
 #include <rte_ring.h>
 
 #include "dpfwd.h"
 #include "internal.h"
 
-#define CAPTURE_RING_SIZE 16384
+/* pdump copies packets into mbufs of one pool the forwarder makes when it
+ * starts: a mempool can only be freed by the process that made it (it keeps
+ * function pointers of that process), and a capture that dies by SIGKILL
+ * could never free its own. Frames up to 9000 bytes fit one mbuf. */
+#define CAPTURE_POOL "dpfwd_capture"
+#define CAPTURE_RING_SIZE (DPFWD_CAPTURE_MBUFS + 1)
+/* A capture's ring lives in the forwarder's memory under a name that says
+ * whose it is and what it copies, so that the forwarder can find the ones
+ * whose process died without stopping (SIGKILL) and have them released. */
+#define RING_FORMAT "dcap_%u_%u_%u_%u"    /* pid, port, queue, flags */
 
 struct dpfwd_capture {
 	struct rte_ring *ring;
@@ -38,6 +50,10 @@ int dpfwd_pdump_init(void)
 
 	if (ret < 0)
 		return dpfwd_fail(rte_errno, "rte_pdump_init: %s", rte_strerror(rte_errno));
+	if (rte_mempool_lookup(CAPTURE_POOL) == NULL &&
+	    rte_pktmbuf_pool_create(CAPTURE_POOL, DPFWD_CAPTURE_MBUFS, 256, 0,
+				    dpfwd_pool_data_room(9000), SOCKET_ID_ANY) == NULL)
+		return dpfwd_fail(rte_errno, "capture: cannot create its mempool: %s", rte_strerror(rte_errno));
 	return 0;
 }
 
@@ -45,7 +61,6 @@ static void
 capture_free(struct dpfwd_capture *cap)
 {
 	rte_ring_free(cap->ring);
-	rte_mempool_free(cap->pool);
 	free(cap);
 }
 
@@ -68,16 +83,18 @@ struct dpfwd_capture *dpfwd_capture_start(uint16_t port, uint16_t queue,
 	cap->port = port;
 	cap->queue = queue;
 	cap->flags = flags;
-	/* The ring and pool live in the forwarder's shared memory: unique names. */
-	snprintf(name, sizeof(name), "dpfwd_cap_r%u", tag);
+	cap->pool = rte_mempool_lookup(CAPTURE_POOL);
+	if (cap->pool == NULL) {
+		dpfwd_fail(ENOENT, "capture: the instance serves no capture (it was not started with memory: hugepages)");
+		free(cap);
+		return NULL;
+	}
+	snprintf(name, sizeof(name), RING_FORMAT, tag, port, queue, flags);
 	cap->ring = rte_ring_create(name, CAPTURE_RING_SIZE, SOCKET_ID_ANY, 0);  /* pdump wants MP/MC */
-	snprintf(name, sizeof(name), "dpfwd_cap_p%u", tag);
-	cap->pool = rte_pktmbuf_pool_create(name, CAPTURE_RING_SIZE * 2 - 1, 256, 0,
-					    dpfwd_pool_data_room(9000), SOCKET_ID_ANY);
-	if (cap->ring == NULL || cap->pool == NULL) {
-		dpfwd_fail(rte_errno, "capture: cannot create ring and mempool in the forwarder's memory: %s",
+	if (cap->ring == NULL) {
+		dpfwd_fail(rte_errno, "capture: cannot create a ring in the forwarder's memory: %s",
 			   rte_strerror(rte_errno));
-		capture_free(cap);
+		free(cap);
 		return NULL;
 	}
 	if (rte_pdump_enable(port, queue, flags, cap->ring, cap->pool, NULL) < 0) {
@@ -127,4 +144,57 @@ int dpfwd_capture_stats(uint16_t port, uint64_t *ringfull, uint64_t *nombuf)
 	*ringfull = st.ringfull;
 	*nombuf = st.nombuf;
 	return 0;
+}
+
+struct orphans {
+	struct dpfwd_capture_owner *out;
+	int max, n;
+};
+
+static void
+find_orphan(const struct rte_memzone *mz, void *arg)
+{
+	struct orphans *o = arg;
+	unsigned int pid, port, queue, flags;
+	char tail;
+
+	/* rings are memzones named "RG_<ring name>" */
+	if (o->n >= o->max || sscanf(mz->name, "RG_" RING_FORMAT "%c", &pid, &port, &queue, &flags, &tail) != 4)
+		return;
+	if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return;     /* alive (or not ours to judge) */
+	o->out[o->n++] = (struct dpfwd_capture_owner){.pid = pid, .port = port, .queue = queue, .flags = flags};
+}
+
+int dpfwd_capture_orphans(struct dpfwd_capture_owner *out, int max)
+{
+	struct orphans o = {.out = out, .max = max, .n = 0};
+
+	if (out == NULL || max <= 0)
+		return dpfwd_fail(EINVAL, "capture_orphans: nowhere to put them");
+	rte_memzone_walk(find_orphan, &o);
+	return o.n;
+}
+
+int dpfwd_capture_release(const struct dpfwd_capture_owner *owner)
+{
+	struct dpfwd_capture *cap;
+	char name[RTE_RING_NAMESIZE];
+
+	if (owner == NULL)
+		return dpfwd_fail(EINVAL, "capture_release: no capture");
+	cap = calloc(1, sizeof(*cap));
+	if (cap == NULL)
+		return dpfwd_fail(ENOMEM, "capture_release: out of memory");
+	cap->port = owner->port;
+	cap->queue = owner->queue;
+	cap->flags = owner->flags;
+	snprintf(name, sizeof(name), RING_FORMAT, owner->pid, owner->port, owner->queue, owner->flags);
+	cap->ring = rte_ring_lookup(name);
+	cap->pool = rte_mempool_lookup(CAPTURE_POOL);
+	if (cap->ring == NULL) {
+		free(cap);
+		return dpfwd_fail(ENOENT, "capture_release: no capture by process %u", owner->pid);
+	}
+	return dpfwd_capture_stop(cap);
 }

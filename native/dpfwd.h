@@ -93,6 +93,15 @@ struct dpfwd_counters {
 #define DPFWD_MAX_LCORES 128
 #define DPFWD_MAX_QUEUES 16
 #define DPFWD_MAX_BURST 512
+/* Residence time (from rx_burst's return to the handover to tx_burst) of
+ * one burst in DPFWD_RESIDENCE_EVERY, per receiving port: a histogram whose
+ * bucket i holds times up to DPFWD_RESIDENCE_FIRST_NS << i ns (the last:
+ * any longer). */
+#define DPFWD_RESIDENCE_EVERY 32
+#define DPFWD_RESIDENCE_FIRST_NS 64
+#define DPFWD_RESIDENCE_BUCKETS 14
+/* mbufs of the pool live capture copies into (memory: hugepages only) */
+#define DPFWD_CAPTURE_MBUFS 4095
 
 /* Counter flags: where a counter is kept and how readers use it. */
 #define DPFWD_C_PORT 1       /* per port and per queue */
@@ -172,6 +181,16 @@ struct dpfwd_fwd_conf {
 	uint16_t rx_descriptors[32];
 	/* idle sleep: the longest sleep in us; 0 derives it from the rings */
 	uint32_t sleep_max_us;
+	/* 1: time one burst in DPFWD_RESIDENCE_EVERY (dpfwd_residence) */
+	uint8_t residence;
+};
+
+/* Residence of the packets a port received, until its peer took them. */
+struct dpfwd_residence {
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint64_t buckets[14];     /* DPFWD_RESIDENCE_BUCKETS, not cumulative */
 };
 
 /* DPDK's log through dpfwd (log.c): noise dropped unless verbose; the
@@ -233,6 +252,17 @@ struct dpfwd_capture *dpfwd_capture_start(uint16_t port, uint16_t queue,
 uint32_t dpfwd_capture_read(struct dpfwd_capture *cap, struct rte_mbuf **pkts, uint32_t n);
 int dpfwd_capture_stop(struct dpfwd_capture *cap);
 int dpfwd_capture_stats(uint16_t port, uint64_t *ringfull, uint64_t *nombuf);
+/* A capture whose process is gone without stopping it (SIGKILL): the
+ * forwarder finds them (dpfwd_capture_orphans), and a secondary releases
+ * each (dpfwd_capture_release): pdump stops copying, the memory is freed. */
+struct dpfwd_capture_owner {
+	uint32_t pid;
+	uint16_t port;
+	uint16_t queue;
+	uint32_t flags;
+};
+int dpfwd_capture_orphans(struct dpfwd_capture_owner *out, int max);
+int dpfwd_capture_release(const struct dpfwd_capture_owner *owner);
 
 /* Forwarding on EAL worker lcores */
 int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf);
@@ -247,6 +277,7 @@ int dpfwd_fwd_sleep(uint32_t lcore, uint32_t *cap_us, uint32_t *wake_us, uint32_
 int dpfwd_stats_port(uint16_t port_id, struct dpfwd_counters *out);
 int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out);
 int dpfwd_stats_queue(uint16_t port_id, uint16_t queue, struct dpfwd_counters *out);
+int dpfwd_residence(uint16_t port_id, struct dpfwd_residence *out);
 
 /* Bursts for the Python API (the forwarder itself never calls these).
  * They return DPFWD_BURST_INVALID, never a count, for a port that is not

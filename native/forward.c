@@ -33,6 +33,11 @@
 
 /* Idle policy: after this many polling rounds with no packet, back off. */
 #define IDLE_AFTER_EMPTY_ROUNDS 256
+/* Every this many rounds with no packet (a power of two), free what the tx
+ * rings have sent. PMDs free sent mbufs only inside tx_burst, which runs only
+ * when packets come: a pool that ran dry would otherwise stay dry, its mbufs
+ * held by tx rings, and rx could never take a packet again. */
+#define RECLAIM_EVERY_EMPTY_ROUNDS 1024
 #define PAUSE_SPINS 64
 /* Sleeps double from the first up to the lcore's cap while the wire stays
  * quiet. The cap keeps the rx rings from overflowing while the lcore sleeps:
@@ -58,6 +63,9 @@ static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->max_frame) ==
 static_assert(sizeof(((struct dpfwd_fwd_conf *)0)->port_ids) ==
 	      DPFWD_MAX_PORTS * sizeof(uint16_t), "config ports bound");
 static_assert(DPFWD_MAX_LCORES >= RTE_MAX_LCORE, "lcore bound");
+static_assert(sizeof(((struct dpfwd_residence *)0)->buckets) ==
+	      DPFWD_RESIDENCE_BUCKETS * sizeof(uint64_t), "residence buckets");
+static_assert((DPFWD_RESIDENCE_EVERY & (DPFWD_RESIDENCE_EVERY - 1)) == 0, "a power of two");
 
 struct lcore_task {
 	uint16_t port;
@@ -65,6 +73,10 @@ struct lcore_task {
 	uint16_t peer;
 	uint8_t check_frames;
 	struct dpfwd_counters c;
+	/* residence histogram (see dpfwd.h), written by the lcore only */
+	uint64_t res_buckets[DPFWD_RESIDENCE_BUCKETS];
+	uint64_t res_sum_ns;
+	uint64_t res_max_ns;
 };
 
 struct lcore_state {
@@ -92,6 +104,8 @@ static struct {
 	uint16_t port_ids[DPFWD_MAX_PORTS];
 	uint16_t rx_descriptors[DPFWD_MAX_PORTS];
 	uint32_t sleep_max_us;
+	uint8_t residence;
+	uint64_t ns_per_tsc_q32;    /* ns = tsc * this >> 32 */
 } fwd;
 
 static struct lcore_state lcores[RTE_MAX_LCORE];
@@ -193,6 +207,38 @@ wake_delay_us(void)
 	return worst > SLEEP_FIRST_US ? (uint32_t)(worst - SLEEP_FIRST_US) : 0;
 }
 
+/* One timed burst: TSC ticks from rx_burst's return to the handover to
+ * tx_burst, the time dpfwd holds the packets. (What the tx PMD then takes
+ * is outside: net_af_packet's sendto even delivers the frame to the next
+ * namespace before it returns, which no residence inside the box can.) */
+static __rte_noinline void
+residence_add(struct lcore_task *t, uint64_t ticks)
+{
+	uint64_t ns = (uint64_t)(((unsigned __int128)ticks * fwd.ns_per_tsc_q32) >> 32);
+	uint64_t bound = DPFWD_RESIDENCE_FIRST_NS;
+	unsigned int b = 0;
+
+	while (b < DPFWD_RESIDENCE_BUCKETS - 1 && ns > bound) {
+		bound <<= 1;
+		b++;
+	}
+	t->res_buckets[b]++;
+	t->res_sum_ns += ns;
+	t->res_max_ns = RTE_MAX(t->res_max_ns, ns);
+}
+
+/* Free the mbufs the lcore's tx queues have sent (see RECLAIM_EVERY_EMPTY_ROUNDS);
+ * each (peer, queue) is sent on by this lcore alone. PMDs without the call
+ * answer -ENOTSUP and free on their own. */
+static __rte_noinline void
+reclaim_tx(const struct lcore_state *ls)
+{
+	uint16_t i;
+
+	for (i = 0; i < ls->n_tasks; i++)
+		rte_eth_tx_done_cleanup(ls->tasks[i].peer, ls->tasks[i].queue, 0);
+}
+
 /* A round found no packet: after enough of them, give the core back for a
  * while. (A round with packets resets the back-off: see the loop.) */
 static __rte_noinline void
@@ -201,7 +247,7 @@ idle_step(struct lcore_state *ls, uint32_t idle)
 	uint64_t t0;
 	int i;
 
-	if (++ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
+	if (ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
 		return;
 	if (idle == DPFWD_IDLE_SLEEP && unlikely(ls->link_epoch != dpfwd_link_epoch))
 		plan_sleep(ls);    /* a link came up at another speed */
@@ -225,6 +271,7 @@ fwd_main(__rte_unused void *arg)
 	/* busy and monitor (DPDK waits inside rx_burst) need nothing here */
 	const uint32_t idle = fwd.idle == DPFWD_IDLE_MONITOR ? DPFWD_IDLE_BUSY : fwd.idle;
 	uint16_t i, nb_rx, nb_ok, nb_tx, got;
+	uint64_t rx_tsc;
 
 	if (idle == DPFWD_IDLE_SLEEP) {
 		prctl(PR_SET_TIMERSLACK, SLEEP_TIMER_SLACK_NS, 0, 0, 0);
@@ -245,6 +292,8 @@ fwd_main(__rte_unused void *arg)
 			got = 1;
 			t->c.bursts++;
 			t->c.rx += nb_rx;
+			rx_tsc = unlikely((t->c.bursts & (DPFWD_RESIDENCE_EVERY - 1)) == 0) && fwd.residence ?
+				rte_rdtsc() : 0;
 
 			if (unlikely(!dpfwd_link_up[t->peer])) {
 				rte_pktmbuf_free_bulk(pkts, nb_rx);
@@ -257,6 +306,8 @@ fwd_main(__rte_unused void *arg)
 			if (mode != DPFWD_MODE_IO)
 				rewrite_macs(pkts, nb_ok, mode, t->peer);
 
+			if (unlikely(rx_tsc != 0))
+				residence_add(t, rte_rdtsc() - rx_tsc);
 			nb_tx = rte_eth_tx_burst(t->peer, t->queue, pkts, nb_ok);
 			t->c.tx += nb_tx;
 			if (unlikely(nb_tx < nb_rx)) {
@@ -264,13 +315,14 @@ fwd_main(__rte_unused void *arg)
 				t->c.tx_dropped += nb_rx - nb_tx;
 			}
 		}
-		if (unlikely(idle != DPFWD_IDLE_BUSY)) {
-			if (!got)
+		if (!got) {
+			if (unlikely((++ls->empty_rounds & (RECLAIM_EVERY_EMPTY_ROUNDS - 1)) == 0))
+				reclaim_tx(ls);
+			if (idle != DPFWD_IDLE_BUSY)
 				idle_step(ls, idle);
-			else if (unlikely(ls->empty_rounds != 0)) {
-				ls->empty_rounds = 0;
-				ls->sleep_us = RTE_MIN((uint32_t)SLEEP_FIRST_US, ls->sleep_cap_us);
-			}
+		} else if (unlikely(ls->empty_rounds != 0)) {
+			ls->empty_rounds = 0;
+			ls->sleep_us = RTE_MIN((uint32_t)SLEEP_FIRST_US, ls->sleep_cap_us);
 		}
 	}
 	return 0;
@@ -332,6 +384,8 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 	fwd.n_ports = conf->n_ports;
 	memcpy(fwd.port_ids, conf->port_ids, sizeof(fwd.port_ids));
 	fwd.sleep_max_us = conf->sleep_max_us;
+	fwd.residence = conf->residence;
+	fwd.ns_per_tsc_q32 = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
 	for (p = 0; p < DPFWD_MAX_PORTS; p++)
 		fwd.rx_descriptors[p] = conf->rx_descriptors[p] ? conf->rx_descriptors[p] : 1024;
 	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
@@ -512,6 +566,31 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 		add_side(out, &lcores[lcore].tasks[i].c, DPFWD_C_RX_SIDE | DPFWD_C_TX_SIDE);
 	}
 	out->idle_ns = (uint64_t)((double)lcores[lcore].idle_tsc * 1e9 / (double)rte_get_tsc_hz());
+	return 0;
+}
+
+int dpfwd_residence(uint16_t port_id, struct dpfwd_residence *out)
+{
+	unsigned int l, b;
+	uint16_t i;
+
+	if (out == NULL)
+		return dpfwd_fail(EINVAL, "residence: nowhere to put it");
+	memset(out, 0, sizeof(*out));
+	for (l = 0; l < RTE_MAX_LCORE; l++) {
+		for (i = 0; i < lcores[l].n_tasks; i++) {
+			const struct lcore_task *t = &lcores[l].tasks[i];
+
+			if (t->port != port_id)
+				continue;
+			for (b = 0; b < DPFWD_RESIDENCE_BUCKETS; b++) {
+				out->buckets[b] += t->res_buckets[b];
+				out->count += t->res_buckets[b];
+			}
+			out->sum_ns += t->res_sum_ns;
+			out->max_ns = RTE_MAX(out->max_ns, t->res_max_ns);
+		}
+	}
 	return 0;
 }
 

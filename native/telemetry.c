@@ -75,6 +75,30 @@ add_mac(struct rte_tel_data *d, uint16_t port)
 	rte_tel_data_add_dict_string(d, "mac", text);
 }
 
+/* The port's residence histogram, flat (one nesting level in 22.11):
+ * residence_count, residence_sum_ns, residence_max_ns, residence_le_<ns>
+ * (per bucket, not cumulative), residence_le_inf. */
+static void
+add_residence(struct rte_tel_data *d, uint16_t port)
+{
+	struct dpfwd_residence r;
+	char key[48];
+	unsigned int b;
+
+	if (dpfwd_residence(port, &r) != 0)
+		return;
+	tel_dict_uint(d, "residence_count", r.count);
+	tel_dict_uint(d, "residence_sum_ns", r.sum_ns);
+	tel_dict_uint(d, "residence_max_ns", r.max_ns);
+	for (b = 0; b < DPFWD_RESIDENCE_BUCKETS; b++) {
+		if (b == DPFWD_RESIDENCE_BUCKETS - 1)
+			snprintf(key, sizeof(key), "residence_le_inf");
+		else
+			snprintf(key, sizeof(key), "residence_le_%u", DPFWD_RESIDENCE_FIRST_NS << b);
+		tel_dict_uint(d, key, r.buckets[b]);
+	}
+}
+
 /* Index in config order of a DPDK port, -1 when it is not configured. */
 static int
 port_index(uint16_t port_id, const uint16_t *ids, int n)
@@ -109,6 +133,7 @@ stats_reply(struct rte_tel_data *d)
 		dpfwd_stats_port(ids[i], &c);
 		child = counters_dict(&c);
 		if (child != NULL) {
+			add_residence(child, ids[i]);
 			tel_dict_uint(child, "port_id", ids[i]);
 			if (rte_eth_dev_get_name_by_port(ids[i], name) == 0)
 				rte_tel_data_add_dict_string(child, "name", name);

@@ -9,7 +9,8 @@ import jsonschema
 from dpfwd import facts
 
 SCHEMA = json.loads(resources.files("dpfwd").joinpath("snapshot.schema.json").read_text())
-IDENTITY = {"port": {"index", "port_id", "name", "mac", "queues"}, "queue": {"queue"}, "lcore": {"lcore"}}
+IDENTITY = {"port": {"index", "port_id", "name", "mac", "queues", "residence"}, "queue": {"queue"},
+            "lcore": {"lcore"}}
 
 
 def check_snapshot(snap):

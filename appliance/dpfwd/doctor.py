@@ -8,6 +8,7 @@ process uses.
 import os
 from dataclasses import asdict, dataclass
 
+from .facts import CAPTURE_MBUFS
 from .guard import SPARE_IT, management_ports
 from .mempool import data_room_for_mtu
 from .plan import numa_mismatches, placed, plan_lcores, port_nodes
@@ -51,8 +52,10 @@ def mempool_bytes(config):
 
 
 def bytes_needed(config, pools=1):
-    """Hugepage memory a config needs: its pools plus what EAL takes itself."""
-    return mempool_bytes(config) * pools + EAL_OVERHEAD
+    """Hugepage memory a config needs: its pools plus what EAL takes itself,
+    and with memory: hugepages the pool live capture copies into."""
+    capture = CAPTURE_MBUFS * (data_room_for_mtu(9000) + MBUF_OVERHEAD) if config.memory == "hugepages" else 0
+    return mempool_bytes(config) * pools + capture + EAL_OVERHEAD
 
 
 def two_mb_pages(nbytes):

@@ -61,6 +61,10 @@ MAX_TASKS = lib.DPFWD_MAX_TASKS
 MAX_LCORES = lib.DPFWD_MAX_LCORES
 MAX_QUEUES = lib.DPFWD_MAX_QUEUES
 MAX_BURST = lib.DPFWD_MAX_BURST
+CAPTURE_MBUFS = lib.DPFWD_CAPTURE_MBUFS
+# Residence histogram: bucket i holds times up to RESIDENCE_BOUNDS_NS[i] (the last: any).
+RESIDENCE_BOUNDS_NS = tuple(lib.DPFWD_RESIDENCE_FIRST_NS << i for i in range(lib.DPFWD_RESIDENCE_BUCKETS - 1)) \
+    + (float("inf"),)
 
 
 def lost(counters):

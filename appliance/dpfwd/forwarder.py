@@ -1,9 +1,11 @@
 """A Plan carried out: EAL, mempools and ports through the Python API, then
 the C forwarding loop on the worker lcores. Start, read, change live, stop."""
 import logging
+import subprocess
 
 from . import __version__
 from .binding import check_error, ffi, lib
+from .capture import orphans, release_command
 from .eal import Eal
 from .doctor import bytes_needed, two_mb_pages
 from .errors import EalError, ForwardingError, PortError
@@ -80,6 +82,7 @@ class Forwarder:
         self.pools = {}
         self.idle = None
         self._counters = ffi.new("uint64_t[]", len(COUNTER_NAMES))
+        self._releasing = {}    # pid of a dead capture -> the process releasing it
 
     def start(self):
         cfg = self.config
@@ -157,6 +160,7 @@ class Forwarder:
             conf.max_frame[port.id] = spec.setup.mtu + FRAME_OVER_MTU
             conf.rx_descriptors[port.id] = port.rx_descriptors
         conf.sleep_max_us = cfg.sleep_max_us or 0
+        conf.residence = int(cfg.residence)
         return conf
 
     def apply_live(self, new):
@@ -199,6 +203,29 @@ class Forwarder:
         cap, wake, ring = ffi.new("uint32_t *"), ffi.new("uint32_t *"), ffi.new("uint32_t *")
         return {lcore: (cap[0], wake[0], ring[0]) for lcore in self.sleeping_lcores()
                 if lib.dpfwd_fwd_sleep(lcore, cap, wake, ring) == 0}
+
+    def release_dead_captures(self):
+        """Have captures whose process died without stopping released, each by
+        a short-lived secondary (python -m dpfwd.capture release ...), so the
+        lcores stop copying packets for nobody and the port can be captured
+        again. Returns at once; the outcome is logged when known."""
+        if self.config.memory != "hugepages":
+            return
+        for pid, proc in list(self._releasing.items()):
+            if proc.poll() is None:
+                continue
+            del self._releasing[pid]
+            said = proc.stderr.read().strip().splitlines()
+            if proc.returncode == 0:
+                log.warning("capture by process %d ended without stopping; released it", pid)
+            else:
+                log.error("capture by process %d ended without stopping, and releasing it failed: %s",
+                          pid, said[-1] if said else f"exit {proc.returncode}")
+        for owner in orphans():
+            if owner[0] not in self._releasing:
+                self._releasing[owner[0]] = subprocess.Popen(
+                    release_command(self.config.instance, owner), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def poll_links(self):
         """Read every port's link: a change is logged and counted, and the

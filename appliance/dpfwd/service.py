@@ -23,6 +23,8 @@ log = logging.getLogger("dpfwd")
 POLL_SECONDS = 0.05
 # How often links are read where the PMD has no link-state interrupt.
 LINK_POLL_SECONDS = 0.1
+# How often the forwarder looks for captures that died without stopping.
+CAPTURE_CHECK_SECONDS = 0.5
 # How long lcores may take to measure their wake-up delay before it is told.
 SLEEP_PLAN_SECONDS = 2.0
 
@@ -141,6 +143,7 @@ class Service:
         self.status = Every(1.0)
         self.watchdog = Every(watchdog_interval())
         self.links = Every(LINK_POLL_SECONDS)
+        self.captures = Every(CAPTURE_CHECK_SECONDS)
         self.sleep_told = time.monotonic() + SLEEP_PLAN_SECONDS
         self.last = None
 
@@ -158,6 +161,8 @@ class Service:
                 break
             if self.links.due():
                 self.fwd.poll_links()
+            if self.captures.due():
+                self.fwd.release_dead_captures()
             if self.sleep_told is not None:
                 self.tell_sleep_plan()
             if self.watchdog.due() and self.fwd.running():

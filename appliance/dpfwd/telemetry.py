@@ -9,8 +9,9 @@ import os
 import socket
 import time
 
-from .runtime import instance_dir
 from .errors import DpfwdError
+from .facts import RESIDENCE_BOUNDS_NS
+from .runtime import instance_dir
 
 COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")
 CONNECT_RETRY_SECONDS = 0.01
@@ -98,12 +99,34 @@ def read_stats(tm):
     flat = tm.query("/dpfwd/stats")
     ports = [dict(value, index=index) for index, value in _split(flat, "port_")]
     for port in ports:
+        port["residence"] = residence(port)
+    for port in ports:
         prefix = f"port_{port['index']}_queue_"
         port["queues"] = [dict(value, queue=q) for q, value in _split(flat, prefix)]
     return {"instance": flat.get("instance", tm.instance), "mode": flat.get("mode"),
             "idle": flat.get("idle"), "forwarding": bool(flat.get("forwarding")),
             "elapsed_seconds": flat.get("elapsed_us", 0) / 1e6, "ports": ports,
             "lcores": [dict(value, lcore=lcore) for lcore, value in _split(flat, "lcore_")]}
+
+
+def residence(port):
+    """Pop a port's flat residence_* keys into {count, sum_ns, max_ns, buckets:
+    [[bound ns (None: no bound), count], ...], p50_ns, p99_ns}: quantiles are
+    the bound of the bucket they fall in (an upper limit), or max_ns when lower."""
+    flat = {k[len("residence_"):]: port.pop(k) for k in list(port) if k.startswith("residence_")}
+    buckets = [[None if bound == float("inf") else bound, flat.get(f"le_{bound}" if bound != float("inf")
+                                                                   else "le_inf", 0)]
+               for bound in RESIDENCE_BOUNDS_NS]
+    out = {"count": flat.get("count", 0), "sum_ns": flat.get("sum_ns", 0), "max_ns": flat.get("max_ns", 0),
+           "buckets": buckets}
+    for name, q in (("p50_ns", 0.5), ("p99_ns", 0.99)):
+        seen, out[name] = 0, None
+        for bound, n in buckets:
+            seen += n
+            if out["count"] and seen >= q * out["count"]:
+                out[name] = min(out["max_ns"], bound) if bound is not None else out["max_ns"]
+                break
+    return out
 
 
 def read_ports(tm):

@@ -6,6 +6,8 @@
 # namespace to the other can only cross the guest. Three more e1000 NICs
 # (00:06.0-00:08.0, no cable) are for the host-side tests: stacks the
 # management-NIC guard must see through, and a NIC that starts with no driver.
+# QEMU's monitor listens on $STATE/monitor.sock (lab/qemu.py: set_link p0/p1
+# off and on, as a pulled cable).
 #
 #   vm.sh up [NAME]     boot (copy-on-write over the cached image), wait for SSH
 #   vm.sh down [NAME]   stop it and remove its taps and namespaces
@@ -62,6 +64,7 @@ up() {
     -device e1000,mac=52:54:00:00:00:17,addr=07 \
     -device e1000,mac=52:54:00:00:00:18,addr=08 \
     -display none -serial "file:$STATE/console.log" \
+    -monitor "unix:$STATE/monitor.sock,server=on,wait=off" \
     -pidfile "$STATE/pid" -daemonize
   # QEMU holds the taps open; move each into its own namespace.
   for i in 0 1; do

@@ -6,14 +6,13 @@ import time
 
 import click
 
-from ..capture import DIRECTIONS, READ_BURST, Capture
+from ..capture import DIRECTIONS, READ_BURST, Capture, attach_to
 from ..eal import Eal
-from ..host import PCI_ADDRESS
 from ..runtime import instance_dir
 from ..service import Signals
+from ..bpf import Filter, FilterError
 from ..errors import DpfwdError
-from ..pcapfile import PcapWriter
-from ..telemetry import Telemetry, read_ports
+from ..pcapfile import writer_for
 from .errors import DataPlaneFailed, InstanceNotRunning
 from .options import instance_name, instance_option, json_option, verbose
 
@@ -32,21 +31,11 @@ def check_instance(instance):
                               "(or --memory hugepages) to capture live")
 
 
-def secondary_args(instance):
-    """EAL arguments to attach to instance: a secondary sees a PCI port only
-    if it probes that device too, so it is given the instance's PCI ports
-    (and no other device on the host)."""
-    with Telemetry(instance) as tm:
-        pci = [p["name"] for p in read_ports(tm) if PCI_ADDRESS.fullmatch(str(p["name"]))]
-    return (["--proc-type=secondary", "--file-prefix", instance, "-l", "0"]
-            + ([arg for name in pci for arg in ("-a", name)] or ["--no-pci"]))
-
-
-def capture_to(writer, cap, count, duration, signals):
+def capture_to(writer, cap, count, duration, signals, keep=None):
     """Drain the capture into writer until count packets (None: no limit),
-    duration or a stop signal."""
+    duration or a stop signal; keep(frame, length) says which to write."""
     written, deadline = 0, (time.monotonic() + duration) if duration else None
-    while (count is None or written < count) and not signals.stop:
+    while (count is None or written < count) and not (signals.stop or signals.reload):
         if deadline is not None and time.monotonic() >= deadline:
             break
         with cap.read(READ_BURST if count is None else count - written) as burst:
@@ -54,8 +43,9 @@ def capture_to(writer, cap, count, duration, signals):
                 signals.wait(IDLE_WAIT)
                 continue
             for i in range(len(burst)):
-                writer.write(burst[i], orig_len=burst.packet_length(i))
-            written += len(burst)
+                if keep is None or keep(burst[i], burst.packet_length(i)):
+                    writer.write(burst[i], orig_len=burst.packet_length(i))
+                    written += 1
     return written
 
 
@@ -70,24 +60,31 @@ def capture_to(writer, cap, count, duration, signals):
 @click.option("--duration", type=click.FloatRange(0, min_open=True), metavar="SECONDS",
               help="Stop after this long even if fewer than N came.")
 @click.option("-w", "--write", "path", required=True, type=click.Path(dir_okay=False),
-              metavar="FILE.pcap", help="Where to write.")
+              metavar="FILE", help="Where to write (FILE.pcapng: pcapng).")
+@click.option("--format", "fmt", type=click.Choice(["pcap", "pcapng"]),
+              help="File format [pcapng for a .pcapng FILE, else pcap].")
+@click.option("-f", "--filter", "expression", metavar="EXPR",
+              help="Keep only packets matching this tcpdump filter, e.g. 'udp port 53'.")
 @json_option
-def capture(instance, port_spec, queue, direction, count, duration, path, as_json):
+def capture(instance, port_spec, queue, direction, count, duration, path, fmt, expression, as_json):
     """Capture packets of a running instance's port without stopping it (DPDK pdump).
 
     Runs until --count packets, --duration, or Ctrl-C; prints how many were
     written and how many the capture could not keep up with."""
     instance = instance_name(instance)
-    check_instance(instance)
-    # Attach where the instance keeps its runtime files: EAL puts them under
-    # $RUNTIME_DIRECTORY/dpdk/<prefix>, and the service's are in /run/dpfwd.
-    os.environ["RUNTIME_DIRECTORY"] = os.path.dirname(os.path.dirname(instance_dir(instance)))
     try:
-        with Signals((signal.SIGINT, signal.SIGTERM)) as signals, \
-                Eal(secondary_args(instance), verbose=verbose()):
+        wanted = Filter(expression) if expression else None
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    check_instance(instance)
+    try:
+        # SIGHUP too: a dropped SSH session ends the capture cleanly
+        with Signals((signal.SIGINT, signal.SIGTERM, signal.SIGHUP)) as signals, \
+                Eal(attach_to(instance), verbose=verbose()):
             with Capture(int(port_spec) if port_spec.isdigit() else port_spec, queue, direction) as cap:
-                with PcapWriter(path) as writer:
-                    written = capture_to(writer, cap, count, duration, signals)
+                with writer_for(path, fmt) as writer:
+                    written = capture_to(writer, cap, count, duration, signals,
+                                         wanted.matches if wanted else None)
                 missed = cap.missed()
     except DpfwdError as exc:
         raise DataPlaneFailed(str(exc)) from None

@@ -85,6 +85,8 @@ def format_table(snap):
 @click.option("--burst", type=click.IntRange(1, facts.MAX_BURST), help="Packets per rx burst [32].")
 @click.option("--idle", type=click.Choice(facts.IDLE_POLICIES),
               help="What forwarding lcores do when the wire is quiet [auto].")
+@click.option("--residence/--no-residence", default=None,
+              help="Time one burst in 32 from rx to tx (dpfwd_residence_seconds) [on].")
 @click.option("--mtu", type=click.IntRange(68, 9000), help="MTU of every port [1500].")
 @click.option("--lcores", metavar="LIST",
               help="EAL lcores; the first is the main one [two CPUs of the NICs' NUMA node].")
@@ -98,7 +100,7 @@ def format_table(snap):
               help=f"Serve Prometheus /metrics there (e.g. {cfg.DEFAULT_METRICS_LISTEN}).")
 @json_option
 @click.pass_context
-def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, mtu, lcores, memory, instance,
+def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, residence, mtu, lcores, memory, instance,
         duration, count, metrics, as_json):
     """Forward packets between port pairs (0<->1, 2<->3, ...) until stopped.
 
@@ -107,6 +109,7 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, mtu, lcores, 
     SIGHUP re-reads --config: mode and MACs apply live, the rest is reported.
     """
     overrides = {("forwarding", "mode"): mode, ("forwarding", "burst"): burst, ("forwarding", "idle"): idle,
+                 ("forwarding", "residence"): residence,
                  ("eal", "lcores"): lcores, ("eal", "memory"): memory,
                  ("eal", "instance"): instance or root_instance(), ("ports", "mtu"): mtu,
                  ("metrics", "listen"): metrics}

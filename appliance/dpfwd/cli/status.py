@@ -7,7 +7,7 @@ from .. import facts
 from ..idle import sleep_text
 from ..telemetry import read_info, read_ports, read_stats
 from .options import connect, instance_option, json_option, reading
-from .tables import duration, link_text, si, summary
+from .tables import duration, link_text, residence_text, si, summary
 
 
 def status_lines(info, ports, stats):
@@ -26,7 +26,7 @@ def status_lines(info, ports, stats):
         c = counters.get(p["index"], {})
         lines.append(f"port {p['index']} {p['name']} ({p['mac']}) link {link_text(p)} "
                      f"({c.get(facts.LINK_CHANGES, 0)} changes), peer {p['peer']}: "
-                     + summary(c))
+                     + summary(c) + ("; " + residence_text(c["residence"]) if "residence" in c else ""))
     return lines
 
 

@@ -34,6 +34,7 @@ def counters_table(snap):
         kept = set(columns(scope))
         values = [str(facts.lost(row) if c == "lost" else row[c]) if c in kept else "-" for c in cols]
         lines.append(f"{ident:<6}{name[:19]:<20}" + "".join(f"{v:>{width}}" for v in values))
+    lines += [f"port {p['index']} {residence_text(p['residence'])}" for p in snap["ports"] if "residence" in p]
     return "\n".join(lines)
 
 
@@ -49,6 +50,17 @@ def summary(counters):
                        if c.lost and counters.get(c.name))
     return " ".join(f"{c.name} {counters.get(c.name, 0)}" for c in facts.COUNTERS if c.summary) + \
         f" lost {facts.lost(counters)}" + (f" ({causes})" if causes else "")
+
+
+def residence_text(r):
+    """'residence p50 <= 64 ns, p99 <= 1.0 us, max 53.3 us (127520 bursts timed)' for one port."""
+    if not r["count"]:
+        return "residence: no burst timed yet"
+
+    def t(ns):
+        return f"{ns / 1e3:.1f} us" if ns >= 1000 else f"{ns} ns"
+    return f"residence p50 <= {t(r['p50_ns'])}, p99 <= {t(r['p99_ns'])}, max {t(r['max_ns'])} " \
+        f"({r['count']} bursts timed)"
 
 
 def xstats_table(ports):

@@ -13,7 +13,6 @@ For each policy (busy, pause, sleep, auto):
 """
 import argparse
 import json
-import os
 import pathlib
 import statistics
 import sys
@@ -22,22 +21,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from bench_latency import measure  # noqa: E402
-from lab.dpfwd_process import Dpfwd  # noqa: E402
+from lab.dpfwd_process import Dpfwd, worker_cpu_seconds  # noqa: E402
 from lab.netns import BumpInTheWire  # noqa: E402
 
 POLICIES = ("busy", "pause", "sleep", "auto")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def worker_cpu_seconds(pid):
-    """CPU seconds of the process's EAL worker threads."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        comm = pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-        if "worker" in comm:
-            fields = pathlib.Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 def idle_cpu(policy, seconds):

@@ -1,5 +1,6 @@
 """Start `dpfwd run` as a child process and wait, bounded, until it forwards."""
 import os
+import pathlib
 import shlex
 import select
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import time
 
 READY = "dpfwd: INFO: forwarding in"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def dpfwd_command():
@@ -81,3 +83,14 @@ class Dpfwd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.communicate(timeout=10)
+
+
+def worker_cpu_seconds(pid):
+    """CPU seconds used so far by the process's EAL worker threads."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        comm = pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        if "worker" in comm:
+            fields = pathlib.Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS

@@ -66,14 +66,21 @@ class Transfer:
         return self.received * 8 / self.seconds / 1e9 if self.seconds else 0.0
 
 
+def start_receiver(ns, python, script, port, timeout):
+    """A receiver script running in ns, once it says it is listening."""
+    receiver = subprocess.Popen(in_ns(ns, [python, "-c", script, str(port), str(timeout)]),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if receiver.stdout.readline().strip() != "listening":
+        receiver.kill()
+        raise RuntimeError(f"the receiver in {ns} did not start: {receiver.stderr.read()}")
+    return receiver
+
+
 def tcp_transfer(ns_from, ns_to, addr_to, nbytes, timeout=60, python=None):
     """Send nbytes over TCP from ns_from to addr_to in ns_to; what arrived."""
     python = python or sys.executable
-    receiver = subprocess.Popen(in_ns(ns_to, [python, "-c", RECEIVER, str(PORT), str(timeout)]),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    receiver = start_receiver(ns_to, python, RECEIVER, PORT, timeout)
     try:
-        if receiver.stdout.readline().strip() != "listening":
-            raise RuntimeError(f"the receiver in {ns_to} did not start: {receiver.stderr.read()}")
         start = time.monotonic()
         sender = subprocess.run(in_ns(ns_from, [python, "-c", SENDER, addr_to, str(PORT), str(nbytes),
                                                 str(timeout)]),
@@ -121,11 +128,8 @@ def udp_flood(ns_from, ns_to, addr_to, count, quiet=3.0, python=None):
     as fast as a socket takes them; returns (sent, received). The receiver
     stops after quiet seconds without a datagram."""
     python = python or sys.executable
-    receiver = subprocess.Popen(in_ns(ns_to, [python, "-c", UDP_RECEIVER, str(UDP_PORT), str(quiet)]),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    receiver = start_receiver(ns_to, python, UDP_RECEIVER, UDP_PORT, quiet)
     try:
-        if receiver.stdout.readline().strip() != "listening":
-            raise RuntimeError(f"the receiver in {ns_to} did not start: {receiver.stderr.read()}")
         sender = subprocess.run(in_ns(ns_from, [python, "-c", UDP_SENDER, addr_to, str(UDP_PORT), str(count)]),
                                 capture_output=True, text=True, timeout=120)
         out, _ = receiver.communicate(timeout=120)

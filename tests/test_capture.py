@@ -28,11 +28,16 @@ def short_dir():
     shutil.rmtree(path)
 
 
+def replaying(short_dir, replayed, instance):
+    """An instance (shared memory) whose port 0 replays these packets forever."""
+    pcap.write(short_dir / "in.pcap", replayed)
+    return Dpfwd(["--vdev", f"net_pcap0,rx_pcap={short_dir}/in.pcap,infinite_rx=1",
+                  "--vdev", "net_null1", "--memory", "hugepages", "--instance", instance])
+
+
 def test_captured_packets_are_exactly_replayed_ones_in_order(dpdk_host, tmp_path, short_dir):
     replayed = packets.mixed(5000, seed=11)
-    pcap.write(short_dir / "in.pcap", replayed)
-    run = Dpfwd(["--vdev", f"net_pcap0,rx_pcap={short_dir}/in.pcap,infinite_rx=1",
-                 "--vdev", "net_null1", "--memory", "hugepages", "--instance", "t_capture"])
+    run = replaying(short_dir, replayed, "t_capture")
     try:
         proc = capture("--instance", "t_capture", "--port", "0", "--direction", "rx",
                        "--count", "3000", "-w", str(tmp_path / "cap.pcap"), "--duration", "30")
@@ -97,9 +102,7 @@ def is_udp(frame):
 
 def test_pcapng_with_a_filter_keeps_only_matching_packets(dpdk_host, tmp_path, short_dir):
     replayed = packets.mixed(3000, seed=12)
-    pcap.write(short_dir / "in.pcap", replayed)
-    run = Dpfwd(["--vdev", f"net_pcap0,rx_pcap={short_dir}/in.pcap,infinite_rx=1",
-                 "--vdev", "net_null1", "--memory", "hugepages", "--instance", "t_cap_ng"])
+    run = replaying(short_dir, replayed, "t_cap_ng")
     try:
         proc = capture("--instance", "t_cap_ng", "--port", "0", "--direction", "rx", "-f", "udp",
                        "--count", "500", "-w", str(tmp_path / "cap.pcapng"), "--duration", "30")

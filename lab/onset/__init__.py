@@ -22,12 +22,11 @@ import time
 
 import yaml
 
-from lab.dpfwd_process import Dpfwd
+from lab.dpfwd_process import Dpfwd, worker_cpu_seconds
 
 SOURCE = pathlib.Path(__file__).resolve().parent / "ring_feeder.c"
 RING = "ETH_RXTX0_net_ring0"      # what net_ring names queue 0's ring
 POOL = "dpfwd_s0"
-TICKS = os.sysconf("SC_CLK_TCK")
 LINE_RATE_10G = 14.88e6           # 64-byte frames
 
 
@@ -41,17 +40,6 @@ def feeder():
         subprocess.run(["gcc", "-O2", "-o", f"{exe}.tmp", str(SOURCE), *flags], check=True, timeout=120)
         os.replace(f"{exe}.tmp", exe)
     return exe
-
-
-def worker_cpu_seconds(pid):
-    """CPU seconds used so far by the process's EAL worker threads."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        comm = pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-        if "worker" in comm:
-            fields = pathlib.Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 class OnsetModel:

@@ -260,9 +260,6 @@ int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 				  port_id, conf->mtu, info.min_mtu, info.max_mtu);
 
 	port_conf.rxmode.mtu = conf->mtu;
-	/* Link changes by interrupt where the PMD has one (link.c). */
-	if (info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
-		port_conf.intr_conf.lsc = 1;
 	mbuf_room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
 	port_offloads(&info, conf->mtu + FRAME_OVERHEAD, mbuf_room, &port_conf);
 

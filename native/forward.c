@@ -33,11 +33,6 @@
 
 /* Idle policy: after this many polling rounds with no packet, back off. */
 #define IDLE_AFTER_EMPTY_ROUNDS 256
-/* Every this many rounds with no packet (a power of two), free what the tx
- * rings have sent. PMDs free sent mbufs only inside tx_burst, which runs only
- * when packets come: a pool that ran dry would otherwise stay dry, its mbufs
- * held by tx rings, and rx could never take a packet again. */
-#define RECLAIM_EVERY_EMPTY_ROUNDS 1024
 #define PAUSE_SPINS 64
 /* Sleeps double from the first up to the lcore's cap while the wire stays
  * quiet. The cap keeps the rx rings from overflowing while the lcore sleeps:
@@ -227,18 +222,6 @@ residence_add(struct lcore_task *t, uint64_t ticks)
 	t->res_max_ns = RTE_MAX(t->res_max_ns, ns);
 }
 
-/* Free the mbufs the lcore's tx queues have sent (see RECLAIM_EVERY_EMPTY_ROUNDS);
- * each (peer, queue) is sent on by this lcore alone. PMDs without the call
- * answer -ENOTSUP and free on their own. */
-static __rte_noinline void
-reclaim_tx(const struct lcore_state *ls)
-{
-	uint16_t i;
-
-	for (i = 0; i < ls->n_tasks; i++)
-		rte_eth_tx_done_cleanup(ls->tasks[i].peer, ls->tasks[i].queue, 0);
-}
-
 /* A round found no packet: after enough of them, give the core back for a
  * while. (A round with packets resets the back-off: see the loop.) */
 static __rte_noinline void
@@ -247,7 +230,7 @@ idle_step(struct lcore_state *ls, uint32_t idle)
 	uint64_t t0;
 	int i;
 
-	if (ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
+	if (++ls->empty_rounds < IDLE_AFTER_EMPTY_ROUNDS)
 		return;
 	if (idle == DPFWD_IDLE_SLEEP && unlikely(ls->link_epoch != dpfwd_link_epoch))
 		plan_sleep(ls);    /* a link came up at another speed */
@@ -315,14 +298,13 @@ fwd_main(__rte_unused void *arg)
 				t->c.tx_dropped += nb_rx - nb_tx;
 			}
 		}
-		if (!got) {
-			if (unlikely((++ls->empty_rounds & (RECLAIM_EVERY_EMPTY_ROUNDS - 1)) == 0))
-				reclaim_tx(ls);
-			if (idle != DPFWD_IDLE_BUSY)
+		if (unlikely(idle != DPFWD_IDLE_BUSY)) {
+			if (!got)
 				idle_step(ls, idle);
-		} else if (unlikely(ls->empty_rounds != 0)) {
-			ls->empty_rounds = 0;
-			ls->sleep_us = RTE_MIN((uint32_t)SLEEP_FIRST_US, ls->sleep_cap_us);
+			else if (unlikely(ls->empty_rounds != 0)) {
+				ls->empty_rounds = 0;
+				ls->sleep_us = RTE_MIN((uint32_t)SLEEP_FIRST_US, ls->sleep_cap_us);
+			}
 		}
 	}
 	return 0;
@@ -430,6 +412,16 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 		}
 	}
 	running = 1;
+	/* Sleeping lcores measure their wake-up before they poll: return once
+	 * they poll, so that "forwarding" means it (bounded: a second). */
+	if (fwd.idle == DPFWD_IDLE_SLEEP) {
+		uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
+
+		RTE_LCORE_FOREACH_WORKER(lcore)
+			while (lcores[lcore].n_tasks > 0 && !lcores[lcore].sleep_planned &&
+			       rte_get_tsc_cycles() < deadline)
+				rte_pause();
+	}
 	return 0;
 }
 

@@ -5,10 +5,12 @@
  * packets for it are dropped and counted at once instead of piling up in a
  * tx ring that cannot drain (and leaving, stale, when the link returns).
  *
- * The PMD's link-state interrupt reports changes where it has one (EAL's
- * interrupt thread); dpfwd_link_poll(), called by the main thread a few
- * times a second, reads every watched port, which covers the PMDs without
- * one and any missed interrupt. Neither runs on a forwarding lcore.
+ * dpfwd_link_poll(), called by the main thread ten times a second, reads
+ * every watched port; no forwarding lcore ever does. The PMDs' link-state
+ * interrupts are left off on purpose: with one enabled, ethdev answers link
+ * reads from what the interrupt last said, and where the interrupt cannot be
+ * set up (the lab guest's e1000 under vfio-pci: "Error enabling MSI-X
+ * interrupts") the link reads down for good and nothing is forwarded.
  */
 #include <pthread.h>
 #include <string.h>
@@ -25,7 +27,6 @@ volatile uint32_t dpfwd_link_epoch;
 
 static struct {
 	uint8_t watched;
-	uint8_t interrupt;      /* the LSC callback is registered */
 	uint64_t changes;
 } links[DPFWD_MAX_PORTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,19 +67,8 @@ link_check(uint16_t port, int first)
 			  link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
 }
 
-static int
-on_link_change(uint16_t port, enum rte_eth_event_type type __rte_unused,
-	       void *arg __rte_unused, void *ret_param __rte_unused)
-{
-	if (port < DPFWD_MAX_PORTS)
-		link_check(port, 0);
-	return 0;
-}
-
 int dpfwd_link_watch(uint16_t port_id)
 {
-	struct rte_eth_dev_info info;
-
 	if (port_id >= DPFWD_MAX_PORTS || !rte_eth_dev_is_valid_port(port_id))
 		return dpfwd_fail(ENODEV, "link_watch: no port %u", port_id);
 	link_check(port_id, 1);
@@ -86,11 +76,7 @@ int dpfwd_link_watch(uint16_t port_id)
 	links[port_id].watched = 1;
 	links[port_id].changes = 0;
 	pthread_mutex_unlock(&lock);
-	if (rte_eth_dev_info_get(port_id, &info) == 0 && info.dev_flags != NULL &&
-	    (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) &&
-	    rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, NULL) == 0)
-		links[port_id].interrupt = 1;
-	return links[port_id].interrupt;
+	return 0;
 }
 
 void dpfwd_link_poll(void)
@@ -106,11 +92,8 @@ void dpfwd_link_unwatch(uint16_t port_id)
 {
 	if (port_id >= DPFWD_MAX_PORTS)
 		return;
-	if (links[port_id].interrupt)
-		rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, NULL);
 	pthread_mutex_lock(&lock);
 	links[port_id].watched = 0;
-	links[port_id].interrupt = 0;
 	dpfwd_link_up[port_id] = 1;
 	dpfwd_link_mbps[port_id] = 0;
 	pthread_mutex_unlock(&lock);

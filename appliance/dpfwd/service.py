@@ -21,7 +21,7 @@ log = logging.getLogger("dpfwd")
 
 # How often the main thread looks at stop conditions; bounds stop latency.
 POLL_SECONDS = 0.05
-# How often links are read where the PMD has no link-state interrupt.
+# How often links are read (native/link.c says why not by interrupt).
 LINK_POLL_SECONDS = 0.1
 # How often the forwarder looks for captures that died without stopping.
 CAPTURE_CHECK_SECONDS = 0.5

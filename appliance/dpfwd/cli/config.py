@@ -31,6 +31,15 @@ def refuse_management_ports(config):
     return config
 
 
+def planned(config):
+    """The plan of a valid config, or the CLI error for what only a plan can
+    tell (a NIC's mempool too small for its rings)."""
+    try:
+        return make_plan(config)
+    except cfg.ConfigError as exc:
+        raise ConfigInvalid(exc.errors) from None
+
+
 @click.group()
 def config():
     """Work with dpfwd config files."""
@@ -44,7 +53,7 @@ def check(file, as_json):
     (valid, but likely to hurt) go to stderr and do not change the exit code.
     With --json: {"valid", "errors", "warnings"} on stdout, same exit codes."""
     try:
-        warnings = list(make_plan(refuse_management_ports(check_file(file))).warnings)
+        warnings = list(planned(refuse_management_ports(check_file(file))).warnings)
     except ConfigInvalid as exc:
         if not as_json:
             raise

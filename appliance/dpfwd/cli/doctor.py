@@ -8,6 +8,7 @@ import click
 from .. import config as cfg
 from .. import doctor, stale
 from ..host import Host
+from ..plan import make_plan
 from .options import json_option
 
 
@@ -16,12 +17,15 @@ class CannotCheck(click.UsageError):
     exit_code = doctor.UNKNOWN
 
 
-def load_config(path):
-    """(Config or None, findings about the config file)."""
+def load_config(path, host):
+    """(Config or None, findings about the config file): the config check's
+    verdict, what only a plan can tell included (a NIC's mempool too small)."""
     if not path:
         return None, []
     try:
-        return cfg.load(path), [doctor.Finding("config", doctor.OK, f"{path} is valid")]
+        config = cfg.load(path)
+        make_plan(config, host)
+        return config, [doctor.Finding("config", doctor.OK, f"{path} is valid")]
     except cfg.ConfigUnreadable as exc:
         return None, [doctor.Finding("config", doctor.FAIL, str(exc), "give a readable file to --config")]
     except cfg.ConfigError as exc:
@@ -62,7 +66,7 @@ def doctor_command(config_path, as_json, clean, only_failures, root):
     live = root == "/"
     min_age = stale.LIVE_MIN_AGE if live else 0
     removed = stale.clean(host, min_age) if clean else []
-    config, findings = load_config(config_path)
+    config, findings = load_config(config_path, host)
     findings += doctor.examine(host, config, ssh_connection=host.ssh_connection(),
                                euid=os.geteuid(),
                                links=doctor.link_states(config) if live and config is not None else {},

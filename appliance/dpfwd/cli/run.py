@@ -8,9 +8,8 @@ from .. import config as cfg
 from .. import facts
 from ..errors import DpfwdError
 from ..forwarder import Forwarder
-from ..plan import make_plan
 from ..service import Service, Signals, start_metrics
-from .config import refuse_management_ports
+from .config import planned, refuse_management_ports
 from .errors import ConfigInvalid, ConfigUnreadableError, DataPlaneFailed
 from .options import instance_option, json_option, root_instance, verbose
 from .tables import counters_table
@@ -118,7 +117,7 @@ def run(ctx, config_path, vdev, pci, interface, mode, burst, idle, residence, mt
         return build_config(config_path, ports_in_order(ctx.meta.get("raw_args", [])), overrides)
 
     config = refuse_management_ports(rebuild())
-    fwd = Forwarder(make_plan(config), verbose=verbose())
+    fwd = Forwarder(planned(config), verbose=verbose())
     with Signals() as signals:
         try:
             if config.metrics_listen:

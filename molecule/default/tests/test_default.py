@@ -385,31 +385,35 @@ def flood_and_account(host, count):
     found = {f"dpfwd port {i} {c}": guest_after[i][c] - guest_before[i][c] for i in (0, 1) for c in causes}
     found |= {k: host_after[k] - host_before[k] for k in host_after}
     found = {k: v for k, v in found.items() if v}
-    nombuf = guest_after[0]["rx_nombuf"] - guest_before[0]["rx_nombuf"]
     missing = sent - received
-    print(f"flood: sent {sent}, received {received}, missing {missing}; counted {found}; rx_nombuf +{nombuf}")
+    print(f"flood: sent {sent}, received {received}, missing {missing}; counted {found}")
     assert missing > sent // 10, "not an overload: the guest kept up"
     # a few packets of other traffic (ARP, IPv6) share the counters
     assert abs(missing - sum(found.values())) <= max(20, missing // 200), (sent, received, found)
-    return found, nombuf, guest_after
+    return found
 
 
 def test_an_overload_is_lost_only_where_a_counter_says(host):
-    flood_and_account(host, 30000)
+    found = flood_and_account(host, 30000)
+    # QEMU's e1000 does not drop when the guest's ring is full: it stops
+    # taking frames from its tap, and the host's tap drops them
+    assert found.get("dflab0 tx_dropped", 0) >= 0.99 * sum(found.values()), found
 
 
-def test_a_pool_that_runs_dry_shows_in_rx_nombuf_as_the_pmd_counts_it(host):
+def test_a_pool_a_nic_would_stall_on_is_refused_and_the_running_config_kept(host):
+    """A NIC's rings keep their mbufs: with too few, the pool runs dry and
+    stays dry (before this was an error, this guest's e1000 forwarded 75
+    packets of a flood and then none, rx_nombuf climbing by the hundred
+    thousand). The config check refuses it, naming the size to use."""
+    good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
     small = {"dpfwd_mbufs": 1100, "dpfwd_mempool_cache": 0,
              "dpfwd_ports": [{"pci": pci, "rx_descriptors": 512} for pci in DATA_NICS]}
     rc, out = playbook(DPFWD_ONLY, "-e", json.dumps(small))
-    assert rc == 0, out[-3000:]
-    assert wait_until(lambda: forwarding(host), timeout=120)
-    _, nombuf, ports = flood_and_account(host, 30000)
-    assert nombuf > 0
-    xstats = json.loads(host.check_output("dpfwd stats --xstats --json"))["ports"][0]["xstats"]
-    now = guest_stats(host)[0]
-    assert xstats["rx_mbuf_allocation_errors"] == now["rx_nombuf"] >= ports[0]["rx_nombuf"]
-    assert f'dpfwd_port_rx_nombuf_total{{port="0"}} {float(now["rx_nombuf"])}' in guest_metrics(host)
+    assert rc != 0
+    assert "mempool.mbufs: 1100 is fewer than the 3136 the rings (3072)" in out, out[-3000:]
+    assert "set it to 3136 or more" in out
+    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
+    assert host.service("dpfwd").is_running
 
 
 GUEST_WIRE = ["ip netns add dpfwd-ga", "ip netns add dpfwd-gb",

@@ -42,7 +42,8 @@ def in_ns(ns, cmd):
 def ping(ns, addr, count=3, wait=1, interval=0.2):
     """ping addr from namespace ns; the CompletedProcess (returncode 0: all came back)."""
     return subprocess.run(in_ns(ns, ["ping", "-c", str(count), "-W", str(wait), "-i", str(interval), addr]),
-                          capture_output=True, text=True, timeout=30 + count * (wait + interval))
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=30 + count * (wait + interval))
 
 
 def expected_digest(nbytes):
@@ -69,7 +70,8 @@ class Transfer:
 def start_receiver(ns, python, script, port, timeout):
     """A receiver script running in ns, once it says it is listening."""
     receiver = subprocess.Popen(in_ns(ns, [python, "-c", script, str(port), str(timeout)]),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
     if receiver.stdout.readline().strip() != "listening":
         receiver.kill()
         raise RuntimeError(f"the receiver in {ns} did not start: {receiver.stderr.read()}")
@@ -131,7 +133,7 @@ def udp_flood(ns_from, ns_to, addr_to, count, quiet=3.0, python=None):
     receiver = start_receiver(ns_to, python, UDP_RECEIVER, UDP_PORT, quiet)
     try:
         sender = subprocess.run(in_ns(ns_from, [python, "-c", UDP_SENDER, addr_to, str(UDP_PORT), str(count)]),
-                                capture_output=True, text=True, timeout=120)
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
         out, _ = receiver.communicate(timeout=120)
     finally:
         receiver.kill()

@@ -272,8 +272,10 @@ def playbook(name, *extra):
     """Run a playbook against the scenario's inventory; (rc, output squeezed)."""
     root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     path = os.path.join(root, "playbooks", name) if not os.path.isabs(name) else name
+    # stdin from /dev/null: ansible refuses a non-blocking stdin, and the one
+    # pytest inherits need not stay blocking (seen in CI after the flood test)
     proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], path, *extra],
-                          capture_output=True, text=True, timeout=1200,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                                    ANSIBLE_ROLES_PATH=os.path.join(root, "roles")))
     return proc.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).split())

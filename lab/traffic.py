@@ -132,11 +132,19 @@ def udp_flood(ns_from, ns_to, addr_to, count, quiet=3.0, python=None):
     python = python or sys.executable
     receiver = start_receiver(ns_to, python, UDP_RECEIVER, UDP_PORT, quiet)
     try:
-        sender = subprocess.run(in_ns(ns_from, [python, "-c", UDP_SENDER, addr_to, str(UDP_PORT), str(count)]),
-                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        sent = udp_send(ns_from, addr_to, count, python)
         out, _ = receiver.communicate(timeout=120)
     finally:
         receiver.kill()
+    return sent, int(out)
+
+
+def udp_send(ns_from, addr_to, count, python=None):
+    """Send count 64-byte UDP frames from ns_from to addr_to, as fast as a
+    socket takes them; returns how many the socket took."""
+    sender = subprocess.run(in_ns(ns_from, [python or sys.executable, "-c", UDP_SENDER, addr_to,
+                                            str(UDP_PORT), str(count)]),
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     if sender.returncode != 0:
         raise RuntimeError(f"the sender in {ns_from} failed: {sender.stderr.strip().splitlines()[-1:]}")
-    return int(sender.stdout), int(out)
+    return int(sender.stdout)

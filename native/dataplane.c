@@ -195,6 +195,15 @@ struct rte_mempool *dpfwd_pool_create(const char *name, uint32_t n,
 	return pool;
 }
 
+struct rte_mempool *dpfwd_pool_lookup(const char *name)
+{
+	struct rte_mempool *pool = name == NULL ? NULL : rte_mempool_lookup(name);
+
+	if (pool == NULL)
+		dpfwd_fail(ENOENT, "rte_mempool_lookup: no mempool %s in this instance", name ? name : "(null)");
+	return pool;
+}
+
 void dpfwd_pool_free(struct rte_mempool *pool)
 {
 	rte_mempool_free(pool);
@@ -270,6 +279,13 @@ int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 			info.flow_type_rss_offloads & RSS_HASH_FUNCTIONS;
 		report->rss = 1;
 	}
+
+	/* A link change then reaches dpfwd_link_* at once (link.c). */
+	if (conf->link_interrupt && info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)) {
+		port_conf.intr_conf.lsc = 1;
+		report->link_interrupt = 1;
+	}
+	dpfwd_link_by_interrupt(port_id, report->link_interrupt);
 
 	ret = rte_eth_dev_configure(port_id, conf->rx_queues, conf->tx_queues, &port_conf);
 	if (ret != 0)

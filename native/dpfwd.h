@@ -140,6 +140,9 @@ struct dpfwd_port_conf {
 	uint16_t tx_descriptors;
 	uint16_t mtu;
 	uint8_t promiscuous;
+	/* 1: take link changes from the PMD's link-state interrupt when it has
+	 * one; 0 when the caller knows the interrupt cannot be delivered */
+	uint8_t link_interrupt;
 };
 
 /* What setup found out about the port, for reports. */
@@ -148,6 +151,7 @@ struct dpfwd_port_report {
 	uint16_t tx_descriptors;
 	uint8_t promiscuous;      /* 1 when the PMD accepted promiscuous mode */
 	uint8_t rss;              /* 1 when RSS spreads rx over the queues */
+	uint8_t link_interrupt;   /* 1 when link changes arrive by interrupt */
 	int32_t socket;           /* NUMA node, -1 when unknown */
 };
 
@@ -221,8 +225,9 @@ int dpfwd_idle_monitor_supported(void);
 int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore);
 int dpfwd_port_close(uint16_t port_id);
 /* Link changes of a started port: logged, counted, and the lcores drop
- * packets for a port whose link is down. dpfwd_link_poll() reads every
- * watched port (the main thread calls it ten times a second). */
+ * packets for a port whose link is down. They arrive by the PMD's interrupt
+ * where port_setup turned it on; dpfwd_link_poll() reads every other watched
+ * port (the main thread calls it ten times a second). */
 int dpfwd_link_watch(uint16_t port_id);
 void dpfwd_link_poll(void);
 void dpfwd_link_unwatch(uint16_t port_id);
@@ -231,6 +236,8 @@ void dpfwd_link_unwatch(uint16_t port_id);
 struct rte_mempool *dpfwd_pool_create(const char *name, uint32_t n,
 				      uint32_t cache, uint32_t data_room,
 				      int32_t socket);
+/* A pool another process of the instance created (in a secondary). */
+struct rte_mempool *dpfwd_pool_lookup(const char *name);
 void dpfwd_pool_free(struct rte_mempool *pool);
 uint32_t dpfwd_pool_in_use(const struct rte_mempool *pool);
 uint32_t dpfwd_pool_available(const struct rte_mempool *pool);

@@ -5,12 +5,16 @@
  * packets for it are dropped and counted at once instead of piling up in a
  * tx ring that cannot drain (and leaving, stale, when the link returns).
  *
- * dpfwd_link_poll(), called by the main thread ten times a second, reads
- * every watched port; no forwarding lcore ever does. The PMDs' link-state
- * interrupts are left off on purpose: with one enabled, ethdev answers link
- * reads from what the interrupt last said, and where the interrupt cannot be
- * set up (the lab guest's e1000 under vfio-pci: "Error enabling MSI-X
- * interrupts") the link reads down for good and nothing is forwarded.
+ * A port whose PMD has a link-state interrupt (and whose caller said it can
+ * be delivered: dpfwd_port_conf.link_interrupt) reports changes through
+ * lsc_event() on EAL's interrupt thread as they happen. dpfwd_link_poll(),
+ * which the main thread calls ten times a second, reads every watched port
+ * as well: a port without the interrupt has no other way, and some PMDs with
+ * one update the link without raising the event (net_tap); for them the read
+ * is of what the interrupt last said, so it costs no device access. No
+ * forwarding lcore ever reads a link. The caller must be sure the interrupt
+ * can be delivered: where it cannot be set up (an e1000 under vfio-pci has no
+ * MSI-X: "Error enabling MSI-X interrupts") the link would read down for good.
  */
 #include <pthread.h>
 #include <string.h>
@@ -27,6 +31,7 @@ volatile uint32_t dpfwd_link_epoch;
 
 static struct {
 	uint8_t watched;
+	uint8_t interrupt;      /* set up with the PMD's link-state interrupt */
 	uint64_t changes;
 } links[DPFWD_MAX_PORTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -67,8 +72,30 @@ link_check(uint16_t port, int first)
 			  link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
 }
 
+static int
+lsc_event(uint16_t port, enum rte_eth_event_type type __rte_unused,
+	  void *arg __rte_unused, void *ret_param __rte_unused)
+{
+	if (port < DPFWD_MAX_PORTS && links[port].watched)
+		link_check(port, 0);
+	return 0;
+}
+
+void dpfwd_link_by_interrupt(uint16_t port_id, uint8_t on)
+{
+	if (port_id < DPFWD_MAX_PORTS)
+		links[port_id].interrupt = on;
+}
+
+int dpfwd_link_interrupt(uint16_t port_id)
+{
+	return port_id < DPFWD_MAX_PORTS && links[port_id].interrupt;
+}
+
 int dpfwd_link_watch(uint16_t port_id)
 {
+	int ret;
+
 	if (port_id >= DPFWD_MAX_PORTS || !rte_eth_dev_is_valid_port(port_id))
 		return dpfwd_fail(ENODEV, "link_watch: no port %u", port_id);
 	link_check(port_id, 1);
@@ -76,6 +103,12 @@ int dpfwd_link_watch(uint16_t port_id)
 	links[port_id].watched = 1;
 	links[port_id].changes = 0;
 	pthread_mutex_unlock(&lock);
+	if (links[port_id].interrupt) {
+		ret = rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_event, NULL);
+		if (ret != 0)
+			return dpfwd_fail(ret, "rte_eth_dev_callback_register: %s (port %u)",
+					  rte_strerror(-ret), port_id);
+	}
 	return 0;
 }
 
@@ -92,6 +125,8 @@ void dpfwd_link_unwatch(uint16_t port_id)
 {
 	if (port_id >= DPFWD_MAX_PORTS)
 		return;
+	if (links[port_id].watched && links[port_id].interrupt)
+		rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_event, NULL);
 	pthread_mutex_lock(&lock);
 	links[port_id].watched = 0;
 	dpfwd_link_up[port_id] = 1;

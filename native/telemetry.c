@@ -177,6 +177,7 @@ port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 		memset(&link, 0, sizeof(link));
 	tel_dict_uint(d, "link_up", link.link_status == RTE_ETH_LINK_UP);
 	tel_dict_uint(d, "link_speed_mbps", link.link_status ? link.link_speed : 0);
+	rte_tel_data_add_dict_string(d, "link_events", dpfwd_link_interrupt(port) ? "interrupt" : "poll");
 	if (rte_eth_dev_info_get(port, &info) == 0) {
 		tel_dict_uint(d, "rx_queues", info.nb_rx_queues);
 		tel_dict_uint(d, "tx_queues", info.nb_tx_queues);

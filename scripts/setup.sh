@@ -15,7 +15,7 @@ fi
 echo "setup: Debian $(cat /etc/debian_version)"
 export DEBIAN_FRONTEND=noninteractive
 need=(dpdk dpdk-dev libdpdk-dev pkg-config gcc python3-dev python3-venv
-      iproute2 iputils-ping ethtool groff-base prometheus
+      iproute2 iputils-ping ethtool groff-base prometheus pciutils
       qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client docker.io)
 missing=()
 for p in "${need[@]}"; do

@@ -88,6 +88,9 @@ class PortConfig:
     tx_descriptors: int = 1024
     mtu: int = 1500
     promiscuous: bool = True
+    # take link changes from the PMD's interrupt when it has one (Forwarder
+    # turns it off where the interrupt cannot be delivered)
+    link_interrupt: bool = True
 
     def __post_init__(self):
         for name, lo, hi in (("rx_queues", 1, 1024), ("tx_queues", 1, 1024),

@@ -1,6 +1,7 @@
 """A Plan carried out: EAL, mempools and ports through the Python API, then
 the C forwarding loop on the worker lcores. Start, read, change live, stop."""
 import logging
+from dataclasses import replace
 import subprocess
 
 from . import __version__
@@ -10,7 +11,7 @@ from .eal import Eal
 from .doctor import bytes_needed, two_mb_pages
 from .errors import EalError, ForwardingError, PortError
 from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED
-from .host import Host
+from .host import PCI_ADDRESS, Host
 from .mempool import Mempool, data_room_for_mtu
 from .plan import FRAME_OVER_MTU, dest_macs, live_differences, placed
 from .port import Port, device_name, find_port
@@ -70,6 +71,27 @@ def why_not_probed(spec, host):
     return "DPDK made no port of it (a driver that is not installed, or bad device arguments)"
 
 
+# How often the service reads the links that have no interrupt.
+LINK_POLL_SECONDS = 0.1
+
+
+def link_interrupt(device, eal_args, host):
+    """(True, why) when a port's link-state interrupt can reach DPDK, else
+    (False, why). Without MSI-X, DPDK's vfio (which asks for MSI-X unless
+    --vfio-intr says otherwise) gets no interrupt at all, and a link read
+    would then stay at what the interrupt never said: down."""
+    pci = device_name(device)
+    if not PCI_ADDRESS.fullmatch(pci) or host.pci_driver(pci) != "vfio-pci":
+        return True, "the PMD's own"
+    mode = next((a.split("=", 1)[1] for a in eal_args if a.startswith("--vfio-intr=")), "msix")
+    kinds = host.pci_interrupts(pci)
+    if kinds is None:
+        return False, "its PCI capabilities are unreadable"
+    if mode not in kinds:
+        return False, f"it has no {mode.upper()} interrupt for vfio-pci"
+    return True, f"{mode.upper()} through vfio-pci"
+
+
 class Forwarder:
     """Start, watch and stop the data plane that a Plan describes."""
 
@@ -111,8 +133,17 @@ class Forwarder:
             check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
         self.idle, why = choose_idle(cfg.idle, bool(lib.dpfwd_idle_monitor_supported()))
         log.info("idle policy %s (%s)", self.idle, why)
-        for port_id, socket, spec in zip(ids, sockets, cfg.ports):
-            self.ports.append(Port(port_id, self.pools[socket], spec.setup, start=False))
+        host = Host()
+        for port_id, socket, spec, device in zip(ids, sockets, cfg.ports, self.plan.devices):
+            by_interrupt, why = link_interrupt(device, self.plan.eal_args, host)
+            port = Port(port_id, self.pools[socket], replace(spec.setup, link_interrupt=by_interrupt),
+                        start=False)
+            if port.link_interrupt:
+                log.info("port %d (%s): link changes arrive by interrupt (%s)", port_id, port.name, why)
+            else:
+                log.info("port %d (%s): link read every %.1f s (%s)", port_id, port.name,
+                         LINK_POLL_SECONDS, why if not by_interrupt else "the PMD has no link interrupt")
+            self.ports.append(port)
         if self.idle == "monitor":
             # DPDK takes power management only on stopped queues.
             for t in self.plan.tasks:

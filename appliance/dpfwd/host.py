@@ -167,6 +167,25 @@ class Host:
     def pci_driver(self, pci):
         return self.link_name("sys/bus/pci/devices", pci, "driver")
 
+    def pci_interrupts(self, pci):
+        """The interrupt kinds a PCI function offers, a subset of {"msix",
+        "msi", "legacy"}; None when its capability list cannot be read (only
+        root, or CAP_SYS_ADMIN, sees past the first 64 bytes of config)."""
+        try:
+            with open(self.path("sys/bus/pci/devices", pci, "config"), "rb") as f:
+                config = f.read(256)
+        except OSError:
+            return None
+        if len(config) < 256:
+            return None
+        kinds = {"legacy"} if config[0x3d] else set()     # an INTx pin
+        seen, ptr = set(), config[0x34] & 0xfc if config[0x06] & 0x10 else 0
+        while 0x40 <= ptr < 0xff and ptr not in seen:
+            seen.add(ptr)
+            kinds |= {0x05: {"msi"}, 0x11: {"msix"}}.get(config[ptr], set())
+            ptr = config[ptr + 1] & 0xfc
+        return kinds
+
     def pci_nic(self, pci):
         """The network PCI function at pci, or None when there is none."""
         base = ("sys/bus/pci/devices", pci)

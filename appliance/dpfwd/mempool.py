@@ -30,7 +30,22 @@ class Mempool:
         self._ptr = check_null(
             lib.dpfwd_pool_create(name.encode(), n, cache_size, self.data_room, socket),
             MempoolError)
+        self._owned = True
         self._eal._adopt(self)
+
+    @classmethod
+    def attach(cls, name):
+        """The pool a running instance made, from a secondary process of it
+        (``Eal(["--proc-type=secondary", ...])``); close() leaves it alone.
+        mbufs taken from a thread that is not an EAL lcore bypass the
+        per-lcore caches, which the instance's own lcores use."""
+        pool = cls.__new__(cls)
+        pool._eal = require_eal()
+        pool._ptr = check_null(lib.dpfwd_pool_lookup(name.encode()), MempoolError)
+        pool.name, pool._owned = name, False
+        pool.size = pool.in_use + pool.available
+        pool.data_room = None
+        return pool
 
     @property
     def in_use(self):
@@ -62,7 +77,7 @@ class Mempool:
         """Free the pool. While mbufs of it are still out (in bursts, rings or
         a port's queues) that would free memory they live in: MempoolError,
         unless EAL itself is closing. Idempotent."""
-        if self._ptr is not None and eal_alive():
+        if self._ptr is not None and self._owned and eal_alive():
             out = lib.dpfwd_pool_in_use(self._ptr)
             if out and not self._eal._closing:
                 raise MempoolError(f"mempool {self.name}: {out} mbufs are still out (in bursts, rings or "

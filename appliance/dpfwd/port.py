@@ -64,7 +64,8 @@ class Port:
         conf = ffi.new("struct dpfwd_port_conf *", {
             "rx_queues": c.rx_queues, "tx_queues": c.tx_queues,
             "rx_descriptors": c.rx_descriptors, "tx_descriptors": c.tx_descriptors,
-            "mtu": c.mtu, "promiscuous": int(bool(c.promiscuous))})
+            "mtu": c.mtu, "promiscuous": int(bool(c.promiscuous)),
+            "link_interrupt": int(bool(c.link_interrupt))})
         report = ffi.new("struct dpfwd_port_report *")
         check_error(lib.dpfwd_port_setup(self.id, conf, mempool._live(), report), PortError)
         self._open = True
@@ -74,6 +75,7 @@ class Port:
         self.tx_descriptors = report.tx_descriptors
         self.promiscuous = False
         self.rss = bool(report.rss)
+        self.link_interrupt = bool(report.link_interrupt)
         self.socket = report.socket
         if start:
             self.start()

@@ -14,6 +14,7 @@ import time
 
 from . import facts
 from .errors import DpfwdError
+from .forwarder import LINK_POLL_SECONDS
 from .idle import sleep_text
 from .telemetry import NotRunning, Telemetry, read_stats
 
@@ -21,8 +22,6 @@ log = logging.getLogger("dpfwd")
 
 # How often the main thread looks at stop conditions; bounds stop latency.
 POLL_SECONDS = 0.05
-# How often links are read (native/link.c says why not by interrupt).
-LINK_POLL_SECONDS = 0.1
 # How often the forwarder looks for captures that died without stopping.
 CAPTURE_CHECK_SECONDS = 0.5
 # How long lcores may take to measure their wake-up delay before it is told.

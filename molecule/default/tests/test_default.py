@@ -460,6 +460,42 @@ def test_as_root_with_hugepage_memory_a_live_capture_reaches_the_service(host):
     assert host.file("/tmp/c.pcap").size > 24
 
 
+def test_a_dry_pool_shows_as_rx_nombuf_in_every_reader_and_forwarding_resumes(host):
+    """Runs on the root, hugepage-memory service the capture test left. The
+    lab's pool_drain.py, a secondary of the service, holds every free mbuf
+    of its pool, as a leak would: the e1000 then cannot refill its rx ring,
+    the PMD counts rx_nombuf, and nothing crosses; once the mbufs are back,
+    forwarding resumes by itself. The PMD's count is the same in every reader."""
+    assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
+    lab = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab", "pool_drain.py")
+    host.ansible("copy", f"src={lab} dest=/root/pool_drain.py mode=0644", check=False)
+    python = host.check_output("head -1 $(command -v dpfwd)").lstrip("#!")
+    host.run_expect([0], "rm -f /tmp/drain.in /tmp/drain.out && mkfifo /tmp/drain.in && "
+                         "(setsid sleep 600 >/tmp/drain.in 2>/dev/null </dev/null &) && "
+                         f"(setsid {python} /root/pool_drain.py dpfwd dpfwd_s0 </tmp/drain.in >/tmp/drain.out 2>&1 &)")
+    try:
+        assert wait_until(lambda: "holding" in host.file("/tmp/drain.out").content_string, timeout=60), \
+            host.file("/tmp/drain.out").content_string
+        before = guest_stats(host)[0]
+        # enough to empty the lcore's mbuf cache, which the e1000's tx ring holds on to
+        sent, received = udp_flood(NS_A, NS_B, ADDR_B, 5000, quiet=2, python="python3")
+        dry = guest_stats(host)[0]
+        assert dry["rx_nombuf"] > before["rx_nombuf"] and received < sent // 2, (before, dry, sent, received)
+    finally:
+        host.run("echo go > /tmp/drain.in; pkill -x -f 'sleep 600'")
+    assert wait_until(lambda: "released" in host.file("/tmp/drain.out").content_string, timeout=60)
+    assert wait_until(lambda: ping(1).returncode == 0, timeout=60)
+    # with mbufs back the count stands still: the same in every reader
+    nombuf = guest_stats(host)[0]["rx_nombuf"]
+    xstats = json.loads(host.check_output("dpfwd stats --xstats --json"))["ports"][0]["xstats"]
+    metrics = guest_metrics(host)
+    print(f"dry pool: rx_nombuf {before['rx_nombuf']} -> {dry['rx_nombuf']} while {received} of {sent} crossed; "
+          f"{nombuf} after forwarding resumed")
+    assert xstats["rx_mbuf_allocation_errors"] == nombuf
+    assert f'dpfwd_port_rx_nombuf_total{{port="0"}} {nombuf}.0' in metrics
+    assert guest_stats(host)[0]["rx_nombuf"] == nombuf
+
+
 def test_undeploy_restores_the_host_as_it_was_before_deploy(host):
     rc, out = playbook("undeploy.yml")
     assert rc == 0, out[-2000:]

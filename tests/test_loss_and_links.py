@@ -6,6 +6,7 @@ oerrors), then refuses the rest (dpfwd's tx_dropped). Both are loss, and
 `stats`, `status`, `--xstats` and /metrics must show the same figures DPDK's
 own /ethdev/stats gives.
 """
+import contextlib
 import json
 import os
 import re
@@ -97,23 +98,29 @@ def test_watch_and_xstats_are_one_or_the_other(dpdk_host):
     assert proc.returncode == 2 and "--watch and --xstats do not go together" in proc.stderr
 
 
-@pytest.fixture
-def tap_in_netns(dpdk_host):
-    """dpfwd floods (net_null0) a net_tap port, run inside a namespace of its
-    own so that the tap's kernel side can be taken down and up."""
-    ns = "dpfwd-tlink"
+@contextlib.contextmanager
+def dpfwd_in_netns(ns, instance, args):
+    """`dpfwd run ARGS` inside a namespace of its own (deleted after), so that
+    its net_tap ports' kernel sides live there too."""
     sh("ip", "netns", "del", ns, check=False)
     sh("ip", "netns", "add", ns)
     run = None
     try:
-        run = Dpfwd(["--vdev", "net_null0", "--vdev", "net_tap0,iface=dtl0", "--instance", "t_link"],
-                    prefix=("ip", "netns", "exec", ns))
-        run.instance, run.ns = "t_link", ns
+        run = Dpfwd(args, prefix=("ip", "netns", "exec", ns))
+        run.instance, run.ns = instance, ns
         yield run
     finally:
         if run is not None:
             run.kill()
         sh("ip", "netns", "del", ns, check=False)
+
+
+@pytest.fixture
+def tap_in_netns(dpdk_host):
+    """dpfwd floods (net_null0) a net_tap port whose kernel side can be taken down and up."""
+    with dpfwd_in_netns("dpfwd-tlink", "t_link",
+                        ["--vdev", "net_null0", "--vdev", "net_tap0,iface=dtl0", "--instance", "t_link"]) as run:
+        yield run
 
 
 def test_link_down_and_up_are_logged_counted_and_shown_and_forwarding_resumes(tap_in_netns):
@@ -159,25 +166,15 @@ def dry_pool(dpdk_host, tmp_path):
     """dpfwd between two net_tap ports in a namespace, with hugepages (so a
     secondary can attach) and no mbuf cache (so a drained pool is dry for the
     lcore too); the namespace sends to a neighbour behind dtd0."""
-    ns = "dpfwd-tdry"
-    sh("ip", "netns", "del", ns, check=False)
-    sh("ip", "netns", "add", ns)
     (tmp_path / "dry.yaml").write_text("ports:\n  - vdev: net_tap0,iface=dtd0\n  - vdev: net_tap1,iface=dtd1\n"
                                        "mempool: {cache: 0}\neal: {memory: hugepages, instance: t_dry}\n")
-    run = None
-    try:
-        run = Dpfwd(["--config", tmp_path / "dry.yaml"], prefix=("ip", "netns", "exec", ns))
-        run.instance, run.ns = "t_dry", ns
+    with dpfwd_in_netns("dpfwd-tdry", "t_dry", ["--config", tmp_path / "dry.yaml"]) as run:
         for iface in ("dtd0", "dtd1"):     # no IPv6 chatter among the counted frames
-            sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
+            sh("ip", "netns", "exec", run.ns, "sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
         for cmd in (("link", "set", "dtd0", "up"), ("addr", "add", "10.77.0.1/24", "dev", "dtd0"),
                     ("neigh", "replace", "10.77.0.2", "lladdr", "02:00:00:00:77:02", "dev", "dtd0")):
-            sh("ip", "-n", ns, *cmd)
+            sh("ip", "-n", run.ns, *cmd)
         yield run
-    finally:
-        if run is not None:
-            run.kill()
-        sh("ip", "netns", "del", ns, check=False)
 
 
 def test_a_dry_pool_is_counted_as_rx_nombuf_in_every_reader(dry_pool):

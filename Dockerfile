@@ -7,9 +7,12 @@
 # 12, DPDK 22.11, Python 3.11) or trixie (Debian 13, DPDK 24.11, Python 3.13).
 # Deploy a wheel to hosts of the same release. WHEELHOUSE builds offline from a
 # directory of wheels inside the context (the lab has no registry access).
+# BASE_IMAGE: the Debian image's name; build.sh sets arm64v8/debian (Docker
+# Hub's arm64 Debian) for an arm64 build where Docker has no buildx.
 ARG DEBIAN_RELEASE=bookworm
+ARG BASE_IMAGE=debian
 
-FROM debian:${DEBIAN_RELEASE} AS build
+FROM ${BASE_IMAGE}:${DEBIAN_RELEASE} AS build
 COPY docker/apt-install docker/packages-build /usr/local/share/dpfwd/
 RUN /usr/local/share/dpfwd/apt-install /usr/local/share/dpfwd/packages-build
 WORKDIR /src
@@ -20,7 +23,7 @@ RUN docker/build-artifacts.sh /dist
 FROM scratch AS artifacts
 COPY --from=build /dist/ /
 
-FROM debian:${DEBIAN_RELEASE} AS runtime
+FROM ${BASE_IMAGE}:${DEBIAN_RELEASE} AS runtime
 COPY docker/apt-install docker/packages-runtime /usr/local/share/dpfwd/
 RUN /usr/local/share/dpfwd/apt-install /usr/local/share/dpfwd/packages-runtime
 COPY --from=build /dist/ /tmp/dist/

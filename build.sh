@@ -8,6 +8,8 @@
 #       Debian 12, DPDK 22.11 (default); trixie = Debian 13, DPDK 24.11. Deploy to
 #       hosts of that release. One platform leaves its files in dist/; several
 #       (buildx only) leave dist/linux_amd64/, dist/linux_arm64/. --out: not dist/.
+#       linux/arm64 on an x86-64 host without buildx: from arm64v8/debian:RELEASE,
+#       under emulation (lab/arm64-emulation.sh).
 #   ./build.sh image [--debian R] [--platform P] [--tag T]
 #       the runtime image (default tag dpfwd:R), which runs `dpfwd run`.
 #   ./build.sh wheels
@@ -20,7 +22,7 @@ cd "$(dirname "$0")"
 DOCKER=${DOCKER:-docker}
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -63,6 +65,32 @@ case "$release" in
 esac
 build_args=(--build-arg "DEBIAN_RELEASE=$release" --build-arg "WHEELHOUSE=${WHEELHOUSE:+/src/$WHEELHOUSE}")
 
+# Without buildx, one --platform: this machine's, or linux/arm64 on an x86-64
+# host, built by the legacy builder from arm64v8/debian:RELEASE (Docker Hub's
+# arm64 Debian; the lab imports its own) with its RUN steps under qemu-user
+# emulation. Sets foreign=arm64 for that case.
+foreign=""
+foreign_platform() {
+  [ -n "$platform" ] && [ "$how" != buildx ] || return 0
+  local host_platform=linux/amd64
+  [ "$(uname -m)" = aarch64 ] && host_platform=linux/arm64
+  case "$platform" in
+    "$host_platform") platform="" ;;
+    linux/arm64)
+      [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || {
+        echo "build.sh: --platform linux/arm64 on this $(uname -m) host needs arm64 emulation: run lab/arm64-emulation.sh (qemu-user-static through binfmt_misc)" >&2
+        exit 2
+      }
+      foreign=arm64 how=legacy platform=""
+      build_args+=(--build-arg BASE_IMAGE=arm64v8/debian)
+      ;;
+    *)
+      echo "build.sh: --platform $platform needs docker buildx (Docker Desktop has it; on Debian 13: apt-get install docker-buildx); without it: this machine's platform, or linux/arm64" >&2
+      exit 2
+      ;;
+  esac
+}
+
 case "$cmd" in
   wheels)
     PY=${PYTHON:-.venv/bin/python}
@@ -74,14 +102,11 @@ case "$cmd" in
     ;;
   artifacts)
     how=$(builder)
-    if [ -n "$platform" ] && [ "$how" != buildx ]; then
-      echo "build.sh: --platform needs docker buildx (Docker Desktop has it; on Debian: apt-get install docker-buildx, and qemu-user-static for other architectures)" >&2
-      exit 2
-    fi
-    rm -rf "$out"
+    foreign_platform
+    rm -rf "$out" && mkdir -p "$(dirname "$out")"
     case "$how" in
       legacy)
-        image=dpfwd-build:$release
+        image=dpfwd-build:$release${foreign:+-$foreign}
         docker_build legacy "${build_args[@]}" --target build -t "$image" .
         container=$($DOCKER create "$image" true)
         trap '$DOCKER rm -f "$container" >/dev/null' EXIT
@@ -97,15 +122,12 @@ case "$cmd" in
     ;;
   image)
     how=$(builder)
-    if [ -n "$platform" ] && [ "$how" != buildx ]; then
-      echo "build.sh: --platform needs docker buildx" >&2
-      exit 2
-    fi
+    foreign_platform
     load=()
     [ "$how" = buildx ] && load=(--load)
     docker_build "$how" "${build_args[@]}" ${platform:+--platform "$platform"} "${load[@]}" \
-      --target runtime -t "${tag:-dpfwd:$release}" .
-    echo "build.sh: image ${tag:-dpfwd:$release}"
+      --target runtime -t "${tag:-dpfwd:$release${foreign:+-$foreign}}" .
+    echo "build.sh: image ${tag:-dpfwd:$release${foreign:+-$foreign}}"
     ;;
   *)
     usage

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# docker.sh up [RELEASE...] | down: the lab's Docker. `up` starts dockerd (once)
-# in a network namespace of its own, so it never touches the host's links or
-# firewall, then imports each RELEASE's rootfs (lab/debian-rootfs.sh) as the
-# image the Dockerfile's FROM names (debian:RELEASE; there is no registry) and
-# downloads its wheelhouse (lab/wheelhouse.sh). Idempotent. Root.
+# docker.sh up [RELEASE[-arm64]...] | down: the lab's Docker. `up` starts dockerd
+# (once) in a network namespace of its own, so it never touches the host's links
+# or firewall, then imports each RELEASE's rootfs (lab/debian-rootfs.sh) as the
+# image the Dockerfile's FROM names (debian:RELEASE, or arm64v8/debian:RELEASE
+# for RELEASE-arm64; there is no registry) and downloads its wheelhouse
+# (lab/wheelhouse.sh). Idempotent. Root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NS=dpfwd-docker
@@ -27,12 +28,15 @@ case "${1:-}" in
       sleep 1
     done
     $DOCKER info >/dev/null 2>&1 || { tail -5 /var/log/dpfwd-lab-dockerd.log >&2; echo "docker.sh: dockerd did not answer within 60 s" >&2; exit 1; }
-    for release in "$@"; do
-      if ! $DOCKER image inspect "debian:$release" >/dev/null 2>&1; then
-        root=$(lab/debian-rootfs.sh "$release")
-        tar -C "$root" --exclude=./.done -c . | $DOCKER import - "debian:$release" >/dev/null
+    for name in "$@"; do
+      # RELEASE-arm64: the arm64 rootfs, as Docker Hub names arm64 Debian
+      release=${name%-arm64} arch=() image=debian:${name%-arm64}
+      [ "$name" = "$release" ] || { arch=(arm64); image=arm64v8/debian:$release; }
+      if ! $DOCKER image inspect "$image" >/dev/null 2>&1; then
+        root=$(lab/debian-rootfs.sh "$release" "${arch[@]}")
+        tar -C "$root" --exclude=./.done -c . | $DOCKER import - "$image" >/dev/null
       fi
-      lab/wheelhouse.sh "$release" 2> >(grep -v "is ignored" >&2)
+      lab/wheelhouse.sh "$release" "${arch[@]}" 2> >(grep -v "is ignored" >&2)
     done
     ;;
   down)
@@ -44,7 +48,7 @@ case "${1:-}" in
     ip netns del "$NS" 2>/dev/null || true
     ;;
   *)
-    echo "usage: docker.sh up [bookworm|trixie...] | down" >&2
+    echo "usage: docker.sh up [bookworm|trixie|bookworm-arm64|trixie-arm64...] | down" >&2
     exit 2
     ;;
 esac

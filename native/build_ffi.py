@@ -18,8 +18,9 @@ from cffi import FFI
 HERE = pathlib.Path(__file__).resolve().parent
 SOURCES = ["dataplane.c", "forward.c", "burst.c", "telemetry.c", "capture.c", "facts.c", "log.c", "link.c"]
 FACTS_SOURCES = ["facts.c"]
-# A portable baseline: the build host's CPU is not the appliance's.
-BASELINE = os.environ.get("DPFWD_MARCH", "x86-64-v2") if os.uname().machine == "x86_64" else None
+# A portable baseline: the build host's CPU is not the appliance's. On arm64,
+# what Debian builds its arm64 DPDK for (scripts/check-baseline.py checks both).
+BASELINE = os.environ.get("DPFWD_MARCH", {"x86_64": "x86-64-v2", "aarch64": "armv8-a+crc"}.get(os.uname().machine))
 
 
 def pkg_config(*args):
@@ -42,7 +43,7 @@ def cdef_text(end="/* cffi-cdef-end */"):
 def builder():
     cflags = pkg_config("--cflags")
     if BASELINE:
-        # Debian's libdpdk.pc asks for -march=corei7; ours replaces it.
+        # Debian's libdpdk.pc asks for -march=corei7 (x86-64); ours replaces it.
         cflags = [f for f in cflags if not f.startswith("-march=")] + [f"-march={BASELINE}"]
     ffi = FFI()
     ffi.cdef(cdef_text())

@@ -226,8 +226,8 @@ int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore);
 int dpfwd_port_close(uint16_t port_id);
 /* Link changes of a started port: logged, counted, and the lcores drop
  * packets for a port whose link is down. They arrive by the PMD's interrupt
- * where port_setup turned it on; dpfwd_link_poll() reads every other watched
- * port (the main thread calls it ten times a second). */
+ * where port_setup turned it on; dpfwd_link_poll() reads every watched port
+ * as well (the main thread calls it ten times a second). */
 int dpfwd_link_watch(uint16_t port_id);
 void dpfwd_link_poll(void);
 void dpfwd_link_unwatch(uint16_t port_id);

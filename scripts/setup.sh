@@ -16,7 +16,8 @@ echo "setup: Debian $(cat /etc/debian_version)"
 export DEBIAN_FRONTEND=noninteractive
 need=(dpdk dpdk-dev libdpdk-dev pkg-config gcc python3-dev python3-venv
       iproute2 iputils-ping ethtool groff-base prometheus pciutils
-      qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client docker.io)
+      qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client docker.io
+      qemu-user-static binfmt-support gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,3 +50,10 @@ if [ "$got" -lt "$HUGEPAGES" ]; then
   exit 1
 fi
 echo "setup: $got hugepages of 2 MB reserved, hugetlbfs on /dev/hugepages"
+
+# arm64 programs under emulation, for the arm64 build and tests (scripts/check-arm64.sh).
+if lab/arm64-emulation.sh; then
+  echo "setup: arm64 emulation ready (qemu-aarch64 through binfmt_misc)"
+else
+  echo "setup: no arm64 emulation here (above); the arm64 build and tests cannot run" >&2
+fi

@@ -363,6 +363,12 @@ int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore)
 	return 0;
 }
 
+void dpfwd_port_power_monitor_off(uint16_t port_id, uint16_t queue, uint32_t lcore)
+{
+	if (rte_eth_dev_is_valid_port(port_id))
+		rte_power_ethdev_pmgmt_queue_disable(lcore, port_id, queue);
+}
+
 int dpfwd_port_close(uint16_t port_id)
 {
 	int ret = check_port(port_id, "rte_eth_dev_close");

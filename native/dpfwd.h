@@ -223,6 +223,7 @@ int dpfwd_port_setup(uint16_t port_id, const struct dpfwd_port_conf *conf,
 int dpfwd_port_start(uint16_t port_id, uint8_t promiscuous);
 int dpfwd_idle_monitor_supported(void);
 int dpfwd_port_power_monitor(uint16_t port_id, uint16_t queue, uint32_t lcore);
+void dpfwd_port_power_monitor_off(uint16_t port_id, uint16_t queue, uint32_t lcore);
 int dpfwd_port_close(uint16_t port_id);
 /* Link changes of a started port: logged, counted, and the lcores drop
  * packets for a port whose link is down. They arrive by the PMD's interrupt

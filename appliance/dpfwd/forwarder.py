@@ -132,7 +132,6 @@ class Forwarder:
                                          data_room=data_room_for_mtu(max(mtus)))
             check_error(lib.dpfwd_telemetry_add_pool(self.pools[socket]._ptr))
         self.idle, why = choose_idle(cfg.idle, bool(lib.dpfwd_idle_monitor_supported()))
-        log.info("idle policy %s (%s)", self.idle, why)
         host = Host()
         for port_id, socket, spec, device in zip(ids, sockets, cfg.ports, self.plan.devices):
             by_interrupt, why = link_interrupt(device, self.plan.eal_args, host)
@@ -145,16 +144,34 @@ class Forwarder:
                          LINK_POLL_SECONDS, why if not by_interrupt else "the PMD has no link interrupt")
             self.ports.append(port)
         if self.idle == "monitor":
-            # DPDK takes power management only on stopped queues.
-            for t in self.plan.tasks:
-                check_error(lib.dpfwd_port_power_monitor(self.ports[t.port].id, t.queue, t.lcore),
-                            ForwardingError)
+            why = self._monitor_queues(cfg.idle) or why
+        log.info("idle policy %s (%s)", self.idle, why)
         for i, port in enumerate(self.ports):
             port.start()
             check_error(lib.dpfwd_link_watch(port.id))
             for line in port.adjustments:
                 log.warning("ports[%d] (%s): %s", i, port.name, line)
         check_error(lib.dpfwd_fwd_start(self._fwd_conf()), ForwardingError)
+
+    def _monitor_queues(self, policy):
+        """Put every polled queue under DPDK's power monitor (it takes only
+        stopped queues). Under auto, a queue it refuses (a PMD without a
+        monitor address, as every virtual one; or several queues on an lcore
+        of a CPU that can watch only one) turns the whole plan back to sleep,
+        and the reason is returned."""
+        done = []
+        for t in self.plan.tasks:
+            queue = (self.ports[t.port].id, t.queue, t.lcore)
+            ret = lib.dpfwd_port_power_monitor(*queue)
+            if ret < 0 and policy == "auto":
+                for other in done:
+                    lib.dpfwd_port_power_monitor_off(*other)
+                self.idle = "sleep"
+                return (f"auto: adaptive sleep (the CPU can wait on rx rings, but ports[{t.port}] "
+                        f"({self.ports[t.port].name}) queue {t.queue} cannot be watched)")
+            check_error(ret, ForwardingError)
+            done.append(queue)
+        return None
 
     def _find(self, index, device):
         """The DPDK port id EAL gave a planned device."""

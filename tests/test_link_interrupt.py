@@ -64,7 +64,7 @@ def tree(tmp_path):
     ("0000:00:04.0", ("--vfio-intr=msi",), (True, "MSI through vfio-pci")),
     ("0000:00:05.0", ("--vfio-intr=legacy",), (False, "it has no LEGACY interrupt for vfio-pci")),
     ("0000:00:06.0", (), (True, "the PMD's own")),
-    ("0000:00:07.0", (), (False, "its PCI capabilities are unreadable")),
+    ("0000:00:07.0", (), (False, "its PCI capabilities are unreadable without CAP_SYS_ADMIN")),
 ])
 def test_the_interrupt_is_used_only_where_it_can_be_delivered(tree, device, eal_args, expected):
     assert link_interrupt(device, eal_args, tree) == expected

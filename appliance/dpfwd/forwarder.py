@@ -86,7 +86,7 @@ def link_interrupt(device, eal_args, host):
     mode = next((a.split("=", 1)[1] for a in eal_args if a.startswith("--vfio-intr=")), "msix")
     kinds = host.pci_interrupts(pci)
     if kinds is None:
-        return False, "its PCI capabilities are unreadable"
+        return False, "its PCI capabilities are unreadable without CAP_SYS_ADMIN"
     if mode not in kinds:
         return False, f"it has no {mode.upper()} interrupt for vfio-pci"
     return True, f"{mode.upper()} through vfio-pci"

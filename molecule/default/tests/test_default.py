@@ -357,7 +357,10 @@ def test_a_pulled_cable_is_logged_counted_shown_and_forwarding_resumes(host):
     assert after["link_changes"] == before["link_changes"] + 2
     assert 'dpfwd_port_link_changes_total{port="1"} ' + f"{after['link_changes']}.0" in guest_metrics(host)
     log = journal_since(host, cursor)
-    assert log.count(": link down;") == 1 and log.count(": link up at") == 1, log
+    # Once each for the pulled cable. Port 0 is not asserted on: on a busy CI
+    # machine its e1000 was once seen to flap by itself, and dpfwd logged that too.
+    assert log.count("port 1 (0000:00:04.0): link down;") == 1, log
+    assert log.count("port 1 (0000:00:04.0): link up at") == 1, log
     assert unit(host, "MainPID")["MainPID"] == pid       # no restart
 
 

@@ -17,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_memory.h>
 #include <rte_mempool.h>
 #include <rte_telemetry.h>
 #include <rte_version.h>
@@ -222,6 +223,47 @@ add_sleep(struct rte_tel_data *d, uint32_t lcore)
 	add_child(d, key, child);
 }
 
+/* The page sizes under a pool (kB; 4 with --no-huge): whether the 1 GB
+ * pages an operator reserved at boot really hold the mbufs. */
+struct page_sizes {
+	uint64_t kb[4];
+	unsigned int n;
+};
+
+static void
+note_page_size(struct rte_mempool *mp __rte_unused, void *opaque,
+	       struct rte_mempool_memhdr *memhdr, unsigned int mem_idx __rte_unused)
+{
+	struct page_sizes *ps = opaque;
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(memhdr->addr);
+	unsigned int i;
+
+	if (msl == NULL)
+		return;
+	for (i = 0; i < ps->n; i++)
+		if (ps->kb[i] == msl->page_sz >> 10)
+			return;
+	if (ps->n < RTE_DIM(ps->kb))
+		ps->kb[ps->n++] = msl->page_sz >> 10;
+}
+
+static void
+add_page_kb(struct rte_tel_data *pool, struct rte_mempool *mp)
+{
+	struct page_sizes ps = { .n = 0 };
+	struct rte_tel_data *arr = rte_tel_data_alloc();
+	unsigned int i;
+
+	if (arr == NULL)
+		return;
+	rte_mempool_mem_iter(mp, note_page_size, &ps);
+	rte_tel_data_start_array(arr, RTE_TEL_INT_VAL);
+	for (i = 0; i < ps.n; i++)
+		rte_tel_data_add_array_int(arr, (int)ps.kb[i]);
+	if (rte_tel_data_add_dict_container(pool, "page_kb", arr, 0) != 0)
+		rte_tel_data_free(arr);
+}
+
 static int
 info_reply(struct rte_tel_data *d)
 {
@@ -260,6 +302,7 @@ info_reply(struct rte_tel_data *d)
 		tel_dict_uint(pool, "size", pools[i]->size);
 		tel_dict_uint(pool, "in_use", rte_mempool_in_use_count(pools[i]));
 		tel_dict_uint(pool, "free", rte_mempool_avail_count(pools[i]));
+		add_page_kb(pool, pools[i]);
 		snprintf(key, sizeof(key), "mempool_%s", pools[i]->name);
 		if (rte_tel_data_add_dict_container(d, key, pool, 0) != 0)
 			rte_tel_data_free(pool);

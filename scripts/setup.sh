@@ -16,7 +16,7 @@ echo "setup: Debian $(cat /etc/debian_version)"
 export DEBIAN_FRONTEND=noninteractive
 need=(dpdk dpdk-dev libdpdk-dev pkg-config gcc python3-dev python3-venv
       iproute2 iputils-ping ethtool groff-base prometheus pciutils
-      qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client docker.io
+      qemu-system-x86 qemu-utils debootstrap e2fsprogs fdisk openssh-client docker.io
       qemu-user-static binfmt-support gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu)
 missing=()
 for p in "${need[@]}"; do

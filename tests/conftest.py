@@ -29,3 +29,25 @@ def dpdk_host():
     if os.geteuid() != 0:
         pytest.skip("DPDK tests run as root (hugepages, af_packet, namespaces)")
     _ensure_hugepages()
+
+
+@pytest.fixture
+def one_gb_page():
+    """One 1 GB hugepage reserved at runtime for the test, given back after.
+    The kernel needs 1 GB of contiguous free memory for it."""
+    path = "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+    if not os.path.exists(path):
+        pytest.skip("this CPU or kernel has no 1 GB hugepages")
+    with open(path) as f:
+        before = int(f.read())
+    with open(path, "w") as f:
+        f.write(str(before + 1))
+    with open(path) as f:
+        got = int(f.read())
+    try:
+        if got != before + 1:
+            pytest.skip("the kernel found no contiguous 1 GB for a runtime 1 GB page (memory fragmented)")
+        yield
+    finally:
+        with open(path, "w") as f:
+            f.write(str(before))

@@ -279,3 +279,36 @@ def test_clean_never_follows_a_link_out_of_dpdk_directories(tmp_path):
     cleaned = doctor("--root", root, "--clean")
     assert (outside / "keep").exists() and link.is_symlink()
     assert cleaned["removed"] and not any("fx_link" in p for p in cleaned["removed"])
+
+
+def test_1g_pages_need_a_mount_only_for_shared_hugepage_files(tmp_path):
+    root = tree(tmp_path, "guest")
+    for name in ("nr_hugepages", "free_hugepages"):
+        for path in root.glob(f"sys/**/hugepages-1048576kB/{name}"):
+            path.write_text("1\n")
+    (root / "proc/net/unix").write_text("Num RefCount Protocol Flags Type St Inode Path\n")  # not running
+    report = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG))
+    assert [c["message"] for c in findings(report, "hugepages 1 GB")] == ["1 total, 1 free"]
+    assert [c["message"] for c in findings(report, "hugetlbfs", "ok")][1:] == [
+        "1 GB pages have no hugetlbfs mount: in-memory EAL uses them without one, memory: hugepages would not"]
+    shared = doctor("--root", root, "--config", write_config(tmp_path, PCI_CONFIG + "  memory: hugepages\n"))
+    warned = findings(shared, "hugetlbfs", "warn")
+    assert len(warned) == 1 and warned[0]["message"].startswith("1 GB pages are reserved but no hugetlbfs")
+    assert warned[0]["fix"].startswith("mount -t hugetlbfs -o pagesize=1G nodev /dev/hugepages1G")
+
+
+def test_a_pool_on_1g_pages_says_so_in_status_and_doctor(dpdk_host, one_gb_page, tmp_path):
+    """In-memory EAL takes the 1 GB page when there is one (as after the
+    hugepages role's boot-time reservation): status names the pages under
+    each pool, doctor counts the page as held."""
+    config = write_config(tmp_path, "eal: {instance: doc_1g}\nports:\n  - vdev: net_null0\n"
+                                    "  - vdev: net_null1\nforwarding: {idle: sleep}\n")
+    run = Dpfwd(["--config", str(config)])
+    try:
+        info = json.loads(dpfwd("status", "--json", "--instance", "doc_1g").stdout)["info"]
+        assert [p["page_kb"] for p in info["mempools"].values()] == [[1 << 20]]
+        assert " in use on 1 GB pages;" in dpfwd("status", "--instance", "doc_1g").stdout
+        assert [c["message"] for c in findings(doctor(), "hugepages 1 GB")] == ["1 total, 0 free"]
+    finally:
+        code, _, _ = run.stop(signal.SIGTERM, timeout=30)
+    assert code == 0

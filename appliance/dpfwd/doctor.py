@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 from .facts import CAPTURE_MBUFS
 from .guard import SPARE_IT, management_ports
+from .host import page_size_name
 from .mempool import data_room_for_mtu
 from .plan import numa_mismatches, placed, plan_lcores, port_nodes
 from .stale import RUNTIME_BASES, instance_running, stale_files
@@ -72,8 +73,7 @@ def check_hugepages(host, config, nodes_needed):
                         "echo 512 > /proc/sys/vm/nr_hugepages, and keep it with the hugepages role")]
     for s in sizes:
         per_node = ", ".join(f"node {n}: {t} total, {f} free" for n, (t, f) in sorted(s.nodes.items()))
-        out.append(Finding(f"hugepages {s.kb // 1024} MB" if s.kb < 1 << 20 else f"hugepages {s.kb >> 20} GB",
-                           OK, f"{s.total} total, {s.free} free" + (f" ({per_node})" if len(s.nodes) > 1 else "")))
+        out.append(Finding(f"hugepages {s.name}", OK, f"{s.total} total, {s.free} free" + (f" ({per_node})" if len(s.nodes) > 1 else "")))
     if config is None:
         return out
     held = 0
@@ -132,12 +132,19 @@ def check_mounts(host, config):
         status = OK if config is not None and config.memory == "no-huge" else FAIL
         return [Finding("hugetlbfs", status, "no hugetlbfs mounted",
                         "" if status == OK else "mount -t hugetlbfs nodev /dev/hugepages (the hugepages role persists it)")]
-    sizes = {s.kb for s in host.hugepage_sizes() if s.total}
-    out = [Finding("hugetlbfs", OK, ", ".join(f"{m} ({kb // 1024} MB pages)" for m, kb in sorted(mounts.items())))]
-    for kb in sorted(sizes - set(mounts.values())):
-        out.append(Finding("hugetlbfs", WARN, f"{kb // 1024} MB pages are reserved but no hugetlbfs "
+    sizes = [s for s in host.hugepage_sizes() if s.total and s.kb not in mounts.values()]
+    out = [Finding("hugetlbfs", OK, ", ".join(f"{m} ({page_size_name(kb)} pages)" for m, kb in sorted(mounts.items())))]
+    for s in sizes:
+        # In-memory EAL (the default) maps pages without a mount; shared files need one.
+        if config is None or config.memory != "hugepages":
+            out.append(Finding("hugetlbfs", OK, f"{s.name} pages have no hugetlbfs mount: in-memory EAL "
+                               "uses them without one, memory: hugepages would not"))
+            continue
+        unit = s.name.replace(" ", "").replace("B", "")
+        out.append(Finding("hugetlbfs", WARN, f"{s.name} pages are reserved but no hugetlbfs "
                            "of that size is mounted, so DPDK cannot use them",
-                           f"mount -t hugetlbfs -o pagesize={kb // 1024}M nodev /dev/hugepages-{kb // 1024}M"))
+                           f"mount -t hugetlbfs -o pagesize={unit} nodev /dev/hugepages{unit} "
+                           "(the hugepages role mounts it)"))
     return out
 
 

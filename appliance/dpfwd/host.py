@@ -42,6 +42,18 @@ class HugepageSize:
     free: int
     nodes: dict = field(default_factory=dict)   # node -> (total, free)
 
+    @property
+    def name(self):
+        return page_size_name(self.kb)
+
+
+def page_size_name(kb):
+    """2048 -> '2 MB', 1048576 -> '1 GB' (as operators and the kernel's
+    hugepagesz= name them)."""
+    if kb >= 1 << 20:
+        return f"{kb >> 20} GB"
+    return f"{kb >> 10} MB" if kb >= 1 << 10 else f"{kb} kB"
+
 
 @dataclass(frozen=True)
 class PciNic:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Boot or stop the lab guest: Debian under QEMU TCG (q35, emulated intel-iommu),
+# booting through GRUB from its own disk (build-image.sh),
 # a virtio management NIC on QEMU's user network (SSH on 127.0.0.1:$SSH_PORT),
 # and two e1000 NICs on host taps, each tap moved into its own namespace
 # (dpfwd-lab-a: 198.51.100.1, dpfwd-lab-b: 198.51.100.2), so traffic from one
@@ -19,7 +20,9 @@ CACHE=${DPFWD_LAB_CACHE:-/var/cache/dpfwd-lab}
 IMAGE=$CACHE/${DPFWD_GUEST_RELEASE:-bookworm}
 STATE=/run/dpfwd-lab/$NAME
 SSH_PORT=${DPFWD_LAB_SSH_PORT:-2222}
-MEM=${DPFWD_LAB_MEM:-2048}
+# 3 GB: room for a 1 GB hugepage reserved at boot (the hugepages role's
+# kernel command line) beside the 2 MB pages and the system.
+MEM=${DPFWD_LAB_MEM:-3072}
 TAPS=(dflab0 dflab1)
 NS=(dpfwd-lab-a dpfwd-lab-b)
 ADDR=(198.51.100.1 198.51.100.2)
@@ -40,10 +43,10 @@ down() {
 }
 
 up() {
-  [ -f "$IMAGE/done" ] || { echo "vm.sh: no guest image in $IMAGE; run lab/guest/build-image.sh" >&2; exit 1; }
+  [ -f "$IMAGE/disk.img" ] || { echo "vm.sh: no guest image in $IMAGE; run lab/guest/build-image.sh" >&2; exit 1; }
   down
   mkdir -p "$STATE"
-  qemu-img create -q -f qcow2 -F raw -b "$IMAGE/rootfs.img" "$STATE/disk.qcow2"
+  qemu-img create -q -f qcow2 -F raw -b "$IMAGE/disk.img" "$STATE/disk.qcow2"
   for tap in "${TAPS[@]}"; do
     ip tuntap add dev "$tap" mode tap
     ip link set "$tap" up
@@ -51,8 +54,6 @@ up() {
   qemu-system-x86_64 \
     -name "$NAME" -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM" \
     -device intel-iommu,intremap=on,caching-mode=on \
-    -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd" \
-    -append "root=/dev/vda rw console=ttyS0 intel_iommu=on iommu=pt net.ifnames=1 quiet" \
     -drive "file=$STATE/disk.qcow2,if=virtio,format=qcow2" \
     -netdev "user,id=mgmt,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" \
     -device virtio-net-pci,netdev=mgmt,mac=52:54:00:12:34:56 \

@@ -4,6 +4,7 @@ import json
 import click
 
 from .. import facts
+from ..host import page_size_name
 from ..idle import sleep_text
 from ..telemetry import read_info, read_ports, read_stats
 from .options import connect, instance_option, json_option, reading
@@ -11,7 +12,8 @@ from .tables import duration, link_text, residence_text, si, summary
 
 
 def status_lines(info, ports, stats):
-    pools = ", ".join(f"{name} {p['in_use']}/{p['size']} in use" for name, p in info["mempools"].items())
+    pools = ", ".join(f"{name} {p['in_use']}/{p['size']} in use{pages_text(p.get('page_kb', []))}"
+                      for name, p in info["mempools"].items())
     lines = [
         f"dpfwd {info['version']} ({info['dpdk_version']}), instance {info['instance']}: "
         f"{'forwarding' if info['forwarding'] else 'stopped'} in {info['mode']} mode, idle policy "
@@ -28,6 +30,12 @@ def status_lines(info, ports, stats):
                      f"({c.get(facts.LINK_CHANGES, 0)} changes), peer {p['peer']}: "
                      + summary(c) + ("; " + residence_text(c["residence"]) if "residence" in c else ""))
     return lines
+
+
+def pages_text(sizes_kb):
+    """' on 1 GB pages': what memory a pool's mbufs sit in."""
+    names = [page_size_name(kb) for kb in sorted(sizes_kb, reverse=True)]
+    return f" on {' and '.join(names)} pages" if names else ""
 
 
 @click.command()

@@ -53,12 +53,14 @@ BAD = [
 ]
 
 
-def deploy_check(tmp_path, extra):
+def deploy_check(tmp_path, extra, hosts=None, group_vars=None):
+    """deploy.yml's variable check, in check mode, on this host under one or
+    more inventory names: {name: that host's own variables}."""
     wheels = tmp_path / "wheels"
     wheels.mkdir(exist_ok=True)
     (wheels / "dpfwd-0.1.0-py3-none-any.whl").touch()
-    host = dict(GOOD, dpfwd_wheel_dir=str(wheels))
-    (tmp_path / "inventory.json").write_text(json.dumps({"dpfwd": {"hosts": {"checkhost": host}}}))
+    hosts = {name: dict(GOOD, dpfwd_wheel_dir=str(wheels), **own) for name, own in (hosts or {"checkhost": {}}).items()}
+    (tmp_path / "inventory.json").write_text(json.dumps({"dpfwd": {"hosts": hosts, "vars": group_vars or {}}}))
     proc = subprocess.run(
         ["ansible-playbook", "-i", str(tmp_path / "inventory.json"), os.path.join(ROOT, "playbooks/deploy.yml"),
          "--check", "--tags", "check-vars", "-e", json.dumps(extra)],
@@ -89,3 +91,43 @@ def test_a_bad_value_stops_the_play_in_the_check_naming_the_variable(tmp_path, e
     assert len(failed) == 1 and re.search(r"Validating arguments against arg spec 'assert'|Check the role's variables",
                                           failed[0]), failed
     assert re.search(r"checkhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", out)
+
+
+# -- the roll over a fleet ------------------------------------------------------
+
+FLEET = {"first": {}, "second": {}, "third": {}}
+
+
+def hosts_run(out):
+    """The hosts in the PLAY RECAP: those the play touched."""
+    return re.findall(r"^(\w+)\s+: ok=", out, re.M)
+
+
+def test_a_failed_canary_ends_the_roll_before_the_next_batch(tmp_path):
+    """By default the roll takes one host, then a quarter of the fleet at a
+    time, and a failed host ends it: the others are never touched."""
+    fleet = dict(FLEET, first={"dpfwd_mode": "fast"})
+    rc, out = deploy_check(tmp_path, {}, hosts=fleet)
+    assert rc == 2, out[-3000:]
+    assert hosts_run(out) == ["first"], out[-3000:]
+    rc, out = deploy_check(tmp_path, {}, hosts=FLEET)
+    assert rc == 0 and hosts_run(out) == ["first", "second", "third"], out[-3000:]
+    assert re.findall(r"^PLAY \[Deploy dpfwd\]", out, re.M) == ["PLAY [Deploy dpfwd]"] * 3   # 1, then 25% each
+
+
+def test_a_failure_in_a_later_batch_stops_the_roll_there(tmp_path):
+    fleet = dict(FLEET, second={"dpfwd_mode": "fast"})
+    rc, out = deploy_check(tmp_path, {"dpfwd_serial": 2}, hosts=fleet)
+    assert rc == 2, out[-3000:]
+    assert hosts_run(out) == ["first", "second"], out[-3000:]
+
+
+def test_a_rollout_set_in_the_inventory_is_refused_not_ignored(tmp_path):
+    """Ansible reads serial before the inventory: dpfwd_serial: 3 there would
+    silently roll by the default. The play says so before changing anything."""
+    rc, out = deploy_check(tmp_path, {}, hosts={f"host{i}": {} for i in range(8)}, group_vars={"dpfwd_serial": 1})
+    # The canary batch holds 1 host and passes; the next holds 2 (25% of 8) and is stopped.
+    assert rc == 2, out[-3000:]
+    assert hosts_run(out) == ["host0", "host1", "host2"], out[-3000:]
+    assert "dpfwd_serial: 1 is set in the inventory, where a play's serial cannot see it" in out, out[-3000:]
+    assert "-e dpfwd_serial=1" in out

@@ -20,9 +20,11 @@ CACHE=${DPFWD_LAB_CACHE:-/var/cache/dpfwd-lab}
 IMAGE=$CACHE/${DPFWD_GUEST_RELEASE:-bookworm}
 STATE=/run/dpfwd-lab/$NAME
 SSH_PORT=${DPFWD_LAB_SSH_PORT:-2222}
-# 3 GB: room for a 1 GB hugepage reserved at boot (the hugepages role's
-# kernel command line) beside the 2 MB pages and the system.
-MEM=${DPFWD_LAB_MEM:-3072}
+# 4 GB: a 1 GB hugepage reserved at boot (the hugepages role's kernel command
+# line) needs a free, 1 GB-aligned GB of guest memory. With 3 GB, q35 puts 2 GB
+# below the PCI hole (kernel, initrd) and 1 GB above 4 GB (the kernel's early
+# allocations), and the kernel found none.
+MEM=${DPFWD_LAB_MEM:-4096}
 TAPS=(dflab0 dflab1)
 NS=(dpfwd-lab-a dpfwd-lab-b)
 ADDR=(198.51.100.1 198.51.100.2)

@@ -312,3 +312,19 @@ def test_a_pool_on_1g_pages_says_so_in_status_and_doctor(dpdk_host, one_gb_page,
     finally:
         code, _, _ = run.stop(signal.SIGTERM, timeout=30)
     assert code == 0
+
+
+def test_a_hugetlbfs_mount_the_service_user_cannot_open_fails_in_memory_too(tmp_path):
+    """EAL opens and locks every hugetlbfs mount, in-memory too: a root-only
+    mount (as the hugepages role once made for 1 GB pages) stops the service."""
+    from dpfwd import config as cfg, doctor as dr
+    from dpfwd.host import Host
+    root = tree(tmp_path, "guest")
+    config = cfg.load(write_config(tmp_path, PCI_CONFIG))
+    (root / "dev/hugepages").mkdir(parents=True, exist_ok=True)
+    (root / "dev/hugepages").chmod(0o1770)
+    failed = [f for f in dr.check_access(Host(str(root)), config, "nobody") if f.status == "fail"]
+    assert len(failed) == 1 and "cannot open the hugetlbfs mount /dev/hugepages" in failed[0].message
+    assert failed[0].fix.startswith("make it readable: chmod 755 /dev/hugepages")
+    (root / "dev/hugepages").chmod(0o755)
+    assert not [f for f in dr.check_access(Host(str(root)), config, "nobody") if "hugetlbfs" in f.message]

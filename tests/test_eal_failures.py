@@ -58,3 +58,25 @@ def test_a_secondary_with_no_primary_fails_instead_of_starting(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "EalError: rte_eal_init: Input/output error; DPDK said: EAL: Cannot open" in proc.stderr, proc.stderr
+
+
+def test_a_hugetlbfs_mount_this_user_cannot_open_is_named_with_the_fix(one_gb_page, tmp_path):
+    """Unprivileged, in-memory: EAL still locks every hugetlbfs mount, and says
+    only "Failed to lock hugepage directory"."""
+    mnt = tempfile.mkdtemp(prefix="dpfwd-closed-")
+    subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=1G,mode=1770", "nodev", mnt], check=True, timeout=30)
+    try:
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               os.path.join(os.path.dirname(sys.executable), "dpfwd"), "run", "--vdev", "net_null0",
+                               "--vdev", "net_null1", "--duration", "1", "--instance", "t_closed"],
+                              capture_output=True, text=True, timeout=60, cwd=str(tmp_path),
+                              env=dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path)))
+    finally:
+        subprocess.run(["umount", mnt], check=True, timeout=30)
+        os.rmdir(mnt)
+    assert proc.returncode == 4, proc.stderr
+    error = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and error[0].startswith(
+        f"Error: EAL could not start: this user cannot open the hugetlbfs mount {mnt}, and EAL locks every one"), \
+        proc.stderr
+    assert f"chmod 755 {mnt}" in error[0]

@@ -308,22 +308,32 @@ def check_access(host, config, user):
              (host.pci_nic(p.pci) for p in config.ports if p.pci) if nic and nic.iommu_group]
     if config.memory == "hugepages":
         paths += list(host.hugetlbfs_mounts())
-    denied = []
-    for path in paths:
+
+    def can(path, bits):
         try:
             st = os.stat(host.path(path.lstrip("/")))
         except OSError:
-            continue   # a missing node is the NIC check's finding
-        if account.pw_uid == 0 or (st.st_uid == account.pw_uid and st.st_mode & 0o600 == 0o600) or \
-                (st.st_gid in gids and st.st_mode & 0o060 == 0o060) or st.st_mode & 0o006 == 0o006:
-            continue
-        denied.append(path)
-    if not denied:
-        return [Finding("permissions", OK, f"user {user} can open " + (", ".join(paths) or "all it needs"))]
-    return [Finding("permissions", WARN, f"user {user} cannot read and write {', '.join(denied)}",
-                    f"give group {grp.getgrgid(account.pw_gid).gr_name} rw: the dpfwd role's udev rule "
-                    "(SUBSYSTEM==\"vfio\", GROUP=..., MODE=\"0660\") does it for vfio; mount hugetlbfs "
-                    "with its uid/gid, or use eal.memory: in-memory")]
+            return True   # a missing node is the NIC check's finding
+        return account.pw_uid == 0 or (st.st_uid == account.pw_uid and (st.st_mode >> 6) & bits == bits) or \
+            (st.st_gid in gids and (st.st_mode >> 3) & bits == bits) or st.st_mode & bits == bits
+
+    out = []
+    # EAL opens and locks every hugetlbfs mount at start, in-memory too: one
+    # it cannot read stops it ("Failed to lock hugepage directory").
+    if config.memory == "in-memory":
+        closed = [m for m in host.hugetlbfs_mounts() if not can(m, 0o4)]
+        if closed:
+            out.append(Finding("permissions", FAIL, f"user {user} cannot open the hugetlbfs mount "
+                               f"{', '.join(closed)}, and EAL locks every one at start, in-memory too",
+                               f"make it readable: chmod 755 {closed[0]}, or mount it with mode=0755 "
+                               "(the hugepages role does)"))
+    denied = [path for path in paths if not can(path, 0o6)]
+    if denied:
+        out.append(Finding("permissions", WARN, f"user {user} cannot read and write {', '.join(denied)}",
+                           f"give group {grp.getgrgid(account.pw_gid).gr_name} rw: the dpfwd role's udev rule "
+                           "(SUBSYSTEM==\"vfio\", GROUP=..., MODE=\"0660\") does it for vfio; mount hugetlbfs "
+                           "with its uid/gid, or use eal.memory: in-memory"))
+    return out or [Finding("permissions", OK, f"user {user} can open " + (", ".join(paths) or "all it needs"))]
 
 
 def service_user(name="dpfwd"):

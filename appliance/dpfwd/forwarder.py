@@ -1,6 +1,7 @@
 """A Plan carried out: EAL, mempools and ports through the Python API, then
 the C forwarding loop on the worker lcores. Start, read, change live, stop."""
 import logging
+import os
 from dataclasses import replace
 import subprocess
 
@@ -39,6 +40,12 @@ def why_eal_failed(config, host):
     "Cannot get hugepage information" and Permission denied."""
     if config.memory == "no-huge":
         return ""
+    # EAL opens and locks every hugetlbfs mount at start, in-memory too.
+    closed = [m for m in host.hugetlbfs_mounts() if not os.access(host.path(m.lstrip("/")), os.R_OK)]
+    if closed:
+        return (f"this user cannot open the hugetlbfs mount {closed[0]}, and EAL locks every one, even "
+                f"in-memory: make it readable (chmod 755 {closed[0]}, or mount it with mode=0755; the "
+                "hugepages role does); `dpfwd doctor` checks the host")
     sizes = [s for s in host.hugepage_sizes() if s.total]
     pages = two_mb_pages(bytes_needed(config))
     fix = "; `dpfwd doctor` checks the host"

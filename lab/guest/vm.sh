@@ -10,6 +10,10 @@
 # QEMU's monitor listens on $STATE/monitor.sock (lab/qemu.py: set_link p0/p1
 # off and on, as a pulled cable).
 #
+# A second guest (the fleet test) boots from the same image with
+# DPFWD_LAB_SSH_PORT=2223 DPFWD_LAB_CABLES=0: the same NICs, none cabled, so
+# no taps or namespaces of its own.
+#
 #   vm.sh up [NAME]     boot (copy-on-write over the cached image), wait for SSH
 #   vm.sh down [NAME]   stop it and remove its taps and namespaces
 set -euo pipefail
@@ -25,6 +29,7 @@ SSH_PORT=${DPFWD_LAB_SSH_PORT:-2222}
 # below the PCI hole (kernel, initrd) and 1 GB above 4 GB (the kernel's early
 # allocations), and the kernel found none.
 MEM=${DPFWD_LAB_MEM:-4096}
+CABLES=${DPFWD_LAB_CABLES:-1}
 TAPS=(dflab0 dflab1)
 NS=(dpfwd-lab-a dpfwd-lab-b)
 ADDR=(198.51.100.1 198.51.100.2)
@@ -39,8 +44,11 @@ down() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   fi
-  for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-  for tap in "${TAPS[@]}"; do ip link del "$tap" 2>/dev/null || true; done
+  # Only the guest that made them: the fleet's second guest has none.
+  if [ -f "$STATE/cabled" ] || { [ ! -d "$STATE" ] && [ "$CABLES" = 1 ]; }; then
+    for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+    for tap in "${TAPS[@]}"; do ip link del "$tap" 2>/dev/null || true; done
+  fi
   rm -rf "$STATE"
 }
 
@@ -49,20 +57,26 @@ up() {
   down
   mkdir -p "$STATE"
   qemu-img create -q -f qcow2 -F raw -b "$IMAGE/disk.img" "$STATE/disk.qcow2"
-  for tap in "${TAPS[@]}"; do
-    ip tuntap add dev "$tap" mode tap
-    ip link set "$tap" up
-  done
+  if [ "$CABLES" = 1 ]; then
+    touch "$STATE/cabled"
+    for tap in "${TAPS[@]}"; do
+      ip tuntap add dev "$tap" mode tap
+      ip link set "$tap" up
+    done
+    data_nics=(-netdev "tap,id=p0,ifname=${TAPS[0]},script=no,downscript=no,vhost=off"
+               -device "e1000,netdev=p0,mac=${NIC_MACS[0]},addr=03"
+               -netdev "tap,id=p1,ifname=${TAPS[1]},script=no,downscript=no,vhost=off"
+               -device "e1000,netdev=p1,mac=${NIC_MACS[1]},addr=04")
+  else
+    data_nics=(-device "e1000,mac=${NIC_MACS[0]},addr=03" -device "e1000,mac=${NIC_MACS[1]},addr=04")
+  fi
   qemu-system-x86_64 \
     -name "$NAME" -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM" \
     -device intel-iommu,intremap=on,caching-mode=on \
     -drive "file=$STATE/disk.qcow2,if=virtio,format=qcow2" \
     -netdev "user,id=mgmt,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" \
     -device virtio-net-pci,netdev=mgmt,mac=52:54:00:12:34:56 \
-    -netdev "tap,id=p0,ifname=${TAPS[0]},script=no,downscript=no,vhost=off" \
-    -device "e1000,netdev=p0,mac=${NIC_MACS[0]}" \
-    -netdev "tap,id=p1,ifname=${TAPS[1]},script=no,downscript=no,vhost=off" \
-    -device "e1000,netdev=p1,mac=${NIC_MACS[1]}" \
+    "${data_nics[@]}" \
     -device e1000,mac=52:54:00:00:00:16,addr=06 \
     -device e1000,mac=52:54:00:00:00:17,addr=07 \
     -device e1000,mac=52:54:00:00:00:18,addr=08 \
@@ -70,6 +84,7 @@ up() {
     -monitor "unix:$STATE/monitor.sock,server=on,wait=off" \
     -pidfile "$STATE/pid" -daemonize
   # QEMU holds the taps open; move each into its own namespace.
+  [ "$CABLES" = 1 ] || { echo "vm.sh: $NAME booting with no cables; SSH on 127.0.0.1:$SSH_PORT"; return; }
   for i in 0 1; do
     ip netns add "${NS[$i]}"
     ip link set "${TAPS[$i]}" netns "${NS[$i]}"

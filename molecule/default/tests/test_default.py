@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 from lab.qemu import STATE as QEMU_STATE, monitor  # noqa: E402
@@ -40,18 +41,23 @@ def wait_until(check, timeout):
     return False
 
 
-def guest(command, timeout=30):
+SSH_PORT = int(os.environ.get("DPFWD_LAB_SSH_PORT", "2222"))
+SECOND_SSH_PORT = SSH_PORT + 1      # the fleet's second guest (create.yml)
+GUEST_KEY = os.path.join(os.environ.get("DPFWD_LAB_CACHE", "/var/cache/dpfwd-lab"),
+                         os.environ.get("DPFWD_GUEST_RELEASE", "bookworm"), "id_ed25519")
+
+
+def guest(command, timeout=30, port=SSH_PORT, stdin=None):
     """Run command in the guest over a fresh ssh of its own, bounded; None when
     the guest does not answer. For the reboot: an ssh session opened while
     the guest goes down can hang for good behind QEMU's port forward."""
-    cache = os.environ.get("DPFWD_LAB_CACHE", "/var/cache/dpfwd-lab")
-    key = f"{cache}/{os.environ.get('DPFWD_GUEST_RELEASE', 'bookworm')}/id_ed25519"
-    ssh = ["ssh", "-i", key, "-p", os.environ.get("DPFWD_LAB_SSH_PORT", "2222"), "-o", "BatchMode=yes",
+    ssh = ["ssh", "-i", GUEST_KEY, "-p", str(port), "-o", "BatchMode=yes",
            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
            "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3",
            "root@127.0.0.1", command]
     try:
-        result = subprocess.run(ssh, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(ssh, capture_output=True, text=True, timeout=timeout,
+                                input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return None
     return result if result.returncode != 255 else None
@@ -294,13 +300,15 @@ def test_the_unit_is_hardened(host):
     assert "RestartPreventExitStatus=1 2 3" in unit_text
 
 
-def playbook(name, *extra):
-    """Run a playbook against the scenario's inventory; (rc, output squeezed)."""
+def playbook(name, *extra, inventories=()):
+    """Run a playbook against the scenario's inventory (and any more);
+    (rc, output squeezed)."""
     root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     path = os.path.join(root, "playbooks", name) if not os.path.isabs(name) else name
+    sources = [arg for inv in (os.environ["MOLECULE_INVENTORY_FILE"], *inventories) for arg in ("-i", inv)]
     # stdin from /dev/null: ansible refuses a non-blocking stdin, and the one
     # pytest inherits need not stay blocking (seen in CI after the flood test)
-    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], path, *extra],
+    proc = subprocess.run(["ansible-playbook", *sources, path, *extra],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                                    ANSIBLE_ROLES_PATH=os.path.join(root, "roles")))
@@ -324,13 +332,43 @@ def test_check_mode_on_a_deployed_host_changes_nothing(host):
     assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=0", out), out[-2000:]
 
 
-def test_a_config_the_host_cannot_run_never_replaces_the_running_one(host):
-    good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
-    rc, out = playbook(DPFWD_ONLY, "-e", "dpfwd_mbufs=2000000")   # about 4.8 GB of mbufs
+def second_guest_inventory(tmp_path):
+    """An inventory adding the fleet's second guest to group dpfwd, with the
+    first guest's variables: after it in inventory order, so in a later batch."""
+    with open(os.path.join(SCENARIO, "molecule.yml")) as f:
+        scenario = yaml.safe_load(os.path.expandvars(f.read()))
+    own = dict(scenario["provisioner"]["inventory"]["host_vars"]["dpfwd-guest"],
+               ansible_host="127.0.0.1", ansible_port=SECOND_SSH_PORT, ansible_user="root",
+               ansible_ssh_private_key_file=GUEST_KEY,
+               ansible_ssh_common_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null")
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps({"dpfwd": {"hosts": {"dpfwd-guest-2": own}}}))
+    return str(path)
+
+
+def test_a_deploy_the_canary_refuses_keeps_its_config_and_never_reaches_the_next_host(host, tmp_path):
+    """The two guests as one fleet. A config the first host's doctor refuses
+    (about 4.8 GB of mbufs) fails that host, which keeps forwarding with its
+    running config; the roll ends there and the second guest is never touched."""
+    snapshot = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab/guest/host-snapshot.sh")
+    with open(snapshot) as f:
+        script = f.read()
+
+    def second_host():
+        result = guest("sh -s", timeout=60, port=SECOND_SSH_PORT, stdin=script)
+        return result.stdout if result is not None and result.returncode == 0 else None
+
+    assert wait_until(lambda: second_host() is not None, timeout=300)   # booted beside converge
+    before, good = second_host(), host.file("/etc/dpfwd/dpfwd.yaml").content_string
+    rc, out = playbook("deploy.yml", "-e", "dpfwd_mbufs=2000000", inventories=[second_guest_inventory(tmp_path)])
     assert rc != 0
     assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
+    assert re.search(r"PLAY RECAP \**\s*dpfwd-guest : ok=\d+ changed=\d+ unreachable=0 failed=1", out), out[-3000:]
+    assert "dpfwd-guest-2" not in out, out[-3000:]
     assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
     assert host.service("dpfwd").is_running
+    assert ping(1).returncode == 0
+    assert second_host() == before
 
 
 def test_everything_comes_back_after_a_reboot(host):

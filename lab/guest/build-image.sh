@@ -13,9 +13,11 @@ RELEASE=${DPFWD_GUEST_RELEASE:-bookworm}
 OUT=$CACHE/$RELEASE
 SIZE=${DPFWD_GUEST_SIZE:-3G}
 # Bumped when the image's layout changes, so a cached older image is rebuilt.
-FORMAT="disk with GRUB, 1"
-# What the kernel is booted with (GRUB_CMDLINE_LINUX_DEFAULT); the roles add to it.
-CMDLINE="console=ttyS0 intel_iommu=on iommu=pt net.ifnames=1 quiet"
+FORMAT="disk with GRUB, 2"
+# What the kernel is booted with (GRUB_CMDLINE_LINUX_DEFAULT); the roles add to
+# it. The rtl8139 driver is blacklisted: vm.sh's NIC at 00:07.0 is a NIC with no
+# driver at every boot (the deploy binds it; undeploy must leave it driverless).
+CMDLINE="console=ttyS0 intel_iommu=on iommu=pt net.ifnames=1 modprobe.blacklist=8139too,8139cp quiet"
 # Management NIC: the only one the guest configures (DHCP from QEMU's user net).
 MGMT_MAC=52:54:00:12:34:56
 PACKAGES=linux-image-amd64,systemd-sysv,openssh-server,python3,python3-venv,sudo,iproute2,pciutils,kmod,udev,ethtool,grub-pc,iputils-ping,dpdk,librte-meta-all,driverctl,ca-certificates

@@ -4,9 +4,10 @@
 # a virtio management NIC on QEMU's user network (SSH on 127.0.0.1:$SSH_PORT),
 # and two e1000 NICs on host taps, each tap moved into its own namespace
 # (dpfwd-lab-a: 198.51.100.1, dpfwd-lab-b: 198.51.100.2), so traffic from one
-# namespace to the other can only cross the guest. Three more e1000 NICs
-# (00:06.0-00:08.0, no cable) are for the host-side tests: stacks the
-# management-NIC guard must see through, and a NIC that starts with no driver.
+# namespace to the other can only cross the guest. Three more NICs (00:06.0 and
+# 00:08.0 e1000, 00:07.0 an rtl8139 whose driver the image blacklists; no
+# cable) are for the host-side tests: stacks the management-NIC guard must see
+# through, and a NIC with no driver (at every boot: converge reboots).
 # QEMU's monitor listens on $STATE/monitor.sock (lab/qemu.py: set_link p0/p1
 # off and on, as a pulled cable).
 #
@@ -78,7 +79,7 @@ up() {
     -device virtio-net-pci,netdev=mgmt,mac=52:54:00:12:34:56 \
     "${data_nics[@]}" \
     -device e1000,mac=52:54:00:00:00:16,addr=06 \
-    -device e1000,mac=52:54:00:00:00:17,addr=07 \
+    -device rtl8139,mac=52:54:00:00:00:17,addr=07 \
     -device e1000,mac=52:54:00:00:00:18,addr=08 \
     -display none -serial "file:$STATE/console.log" \
     -monitor "unix:$STATE/monitor.sock,server=on,wait=off" \

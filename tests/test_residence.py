@@ -33,8 +33,6 @@ def test_residence_is_in_stats_status_and_metrics(dpdk_host):
         assert sum(n for _, n in r["buckets"]) == r["count"]
         assert 0 < r["p50_ns"] <= r["p99_ns"] <= max(r["max_ns"], r["p99_ns"])
         assert r["sum_ns"] <= r["count"] * r["max_ns"]
-        # about 1 burst in 32 is timed
-        assert abs(r["count"] * 32 - second["ports"][0]["bursts"]) <= 64 * len(second["lcores"]) + 32
         assert "residence p50 <= " in dpfwd("status", "--instance", "t_res").stdout
 
         families = scrape(port)
@@ -47,7 +45,12 @@ def test_residence_is_in_stats_status_and_metrics(dpdk_host):
         total = next(s.value for s in hist.samples if s.name.endswith("_count") and s.labels["port"] == "0")
         assert total == counts[-1] >= r["count"]
         code, out, _ = run.stop(signal.SIGTERM)
-        assert code == 0 and json.loads(out)["ports"][1]["residence"]["count"] > 0
+        assert code == 0
+        # 1 burst in 32 is timed. Checked once the lcores have stopped: a live reader takes
+        # bursts and the residence count at two moments, hundreds of bursts apart on a busy host.
+        for p in json.loads(out)["ports"]:
+            assert p["residence"]["count"] > 0
+            assert abs(p["residence"]["count"] * 32 - p["bursts"]) < 32 * len(second["lcores"])
     finally:
         run.kill()
 

@@ -3,6 +3,7 @@ import difflib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 from lab.qemu import STATE as QEMU_STATE, monitor  # noqa: E402
+from lab.rewheel import rewheel  # noqa: E402
 from lab.traffic import ping as ping_from, tcp_transfer, udp_flood  # noqa: E402
 
 DATA_NICS = ["0000:00:03.0", "0000:00:04.0"]
@@ -310,6 +312,29 @@ def test_check_mode_on_a_deployed_host_changes_nothing(host):
     assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=0", out), out[-2000:]
 
 
+def running_version(host):
+    """The version the service runs (from the process), and its release link."""
+    info = json.loads(host.check_output("dpfwd status --json"))["info"]
+    return info["version"], host.check_output("readlink /opt/dpfwd/venv")
+
+
+NEXT_VERSION = "99.0.0"     # newer than any the project builds
+
+
+@pytest.fixture(scope="module")
+def next_version_wheels(tmp_path_factory):
+    """The scenario's wheels with dpfwd as NEXT_VERSION instead: a wheel dir
+    whose deploy is an upgrade."""
+    dist = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "dist")
+    out = tmp_path_factory.mktemp("next-wheels")
+    for name in os.listdir(dist):
+        if name.endswith(".whl") and name.startswith("dpfwd-"):
+            rewheel(os.path.join(dist, name), NEXT_VERSION, str(out))
+        elif name.endswith(".whl"):
+            shutil.copy(os.path.join(dist, name), out / name)
+    return str(out)
+
+
 def second_guest_inventory(tmp_path):
     """An inventory adding the fleet's second guest to group dpfwd, with the
     first guest's variables: after it in inventory order, so in a later batch."""
@@ -324,10 +349,12 @@ def second_guest_inventory(tmp_path):
     return str(path)
 
 
-def test_a_deploy_the_canary_refuses_keeps_its_config_and_never_reaches_the_next_host(host, tmp_path):
-    """The two guests as one fleet. A config the first host's doctor refuses
-    (about 4.8 GB of mbufs) fails that host, which keeps forwarding with its
-    running config; the roll ends there and the second guest is never touched."""
+def test_a_deploy_the_canary_refuses_keeps_its_config_and_never_reaches_the_next_host(
+        host, tmp_path, next_version_wheels):
+    """The two guests as one fleet. A new version with a config the first
+    host's doctor refuses (about 4.8 GB of mbufs) fails that host, which keeps
+    forwarding with its running config and version; the roll ends there and
+    the second guest is never touched."""
     snapshot = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab/guest/host-snapshot.sh")
     with open(snapshot) as f:
         script = f.read()
@@ -338,13 +365,18 @@ def test_a_deploy_the_canary_refuses_keeps_its_config_and_never_reaches_the_next
 
     assert wait_until(lambda: second_host() is not None, timeout=300)   # booted beside converge
     before, good = second_host(), host.file("/etc/dpfwd/dpfwd.yaml").content_string
-    rc, out = playbook("deploy.yml", "-e", "dpfwd_mbufs=2000000", inventories=[second_guest_inventory(tmp_path)])
+    version, pid = running_version(host), unit(host, "MainPID")
+    rc, out = playbook("deploy.yml", "-e", "dpfwd_mbufs=2000000", "-e", f"dpfwd_wheel_dir={next_version_wheels}",
+                       inventories=[second_guest_inventory(tmp_path)])
     assert rc != 0
     assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
     assert re.search(r"PLAY RECAP \**\s*dpfwd-guest : ok=\d+ changed=\d+ unreachable=0 failed=1", out), out[-3000:]
     assert "dpfwd-guest-2" not in out, out[-3000:]
     assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
-    assert host.service("dpfwd").is_running
+    # The new release was installed and its doctor refused the config: the
+    # service still runs the old one, not restarted.
+    assert host.run(f"test -e /opt/dpfwd/releases/{NEXT_VERSION}-*/.installed").rc == 0
+    assert running_version(host) == version and unit(host, "MainPID") == pid
     assert ping(1).returncode == 0
     assert second_host() == before
 
@@ -501,27 +533,39 @@ GUEST_WIRE = ["ip netns add dpfwd-ga", "ip netns add dpfwd-gb",
               "ip link set dvA up", "ip link set dvB up"]
 
 
-def test_interface_ports_forward_under_the_unprivileged_service(host):
-    """af_packet ports: the unit grants CAP_NET_RAW (ambient) and AF_PACKET, nothing more."""
+def test_interface_ports_forward_under_the_unprivileged_service(host, next_version_wheels):
+    """af_packet ports: the unit grants CAP_NET_RAW (ambient) and AF_PACKET,
+    nothing more. Deployed as an upgrade: the service restarts on the new
+    version, whose release the refused fleet deploy left installed."""
     for command in GUEST_WIRE:
         host.run_expect([0], command)
     try:
-        ports = {"dpfwd_ports": [{"interface": "dvA"}, {"interface": "dvB"}]}
+        ports = {"dpfwd_ports": [{"interface": "dvA"}, {"interface": "dvB"}],
+                 "dpfwd_wheel_dir": next_version_wheels}
         rc, out = playbook(DPFWD_ONLY, "-e", json.dumps(ports))
         assert rc == 0, out[-3000:]
+        assert re.search(r"TASK \[dpfwd : Install the release [^]]*\] \*+ skipping", out), out[-3000:]
         assert host.check_output("ps -o user= -C dpfwd").split() == ["dpfwd"]
         pid = unit(host, "MainPID")["MainPID"]
         assert host.check_output(f"grep CapAmb /proc/{pid}/status").split()[1] == "0000000000003000"
         assert wait_until(lambda: host.run("ip netns exec dpfwd-ga ping -c 1 -W 2 192.0.2.2").rc == 0, timeout=90)
+        version, release = running_version(host)
+        assert version == NEXT_VERSION and release.startswith(f"releases/{NEXT_VERSION}-")
     finally:
         host.run("ip netns del dpfwd-ga; ip netns del dpfwd-gb")
 
 
 def test_as_root_with_hugepage_memory_a_live_capture_reaches_the_service(host):
+    """Deployed from the scenario's own wheels again: a switch back to the
+    kept release of the version before, with nothing to install."""
     rc, out = playbook(DPFWD_ONLY, "-e", "dpfwd_run_as_root=true", "-e", "dpfwd_memory=hugepages")
     assert rc == 0, out[-3000:]
+    assert re.search(r"TASK \[dpfwd : Install the release [^]]*\] \*+ skipping", out), out[-3000:]
     assert host.check_output("ps -o user= -C dpfwd").split() == ["root"]
     assert wait_until(lambda: forwarding(host), timeout=120)
+    dist = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "dist")
+    built = {re.sub(r"^dpfwd-([^-]+)-.*", r"\1", n) for n in os.listdir(dist) if re.match(r"dpfwd-.*\.whl$", n)}
+    assert {running_version(host)[0]} == built
     host.run_expect([0], "rm -f /tmp/c.pcap /tmp/c.json; setsid dpfwd capture --port 0 --count 4 --duration 90"
                          " -w /tmp/c.pcap --json </dev/null >/tmp/c.json 2>/tmp/c.err &")
     # Pings until the capture has its 4 packets (a request in and a reply out per ping).

@@ -38,6 +38,8 @@ extern volatile uint8_t dpfwd_link_up[];
 extern volatile uint32_t dpfwd_link_mbps[];
 extern volatile uint32_t dpfwd_link_epoch;
 uint64_t dpfwd_link_changes(uint16_t port_id);
+struct rte_eth_link;
+int dpfwd_link_read(uint16_t port_id, struct rte_eth_link *link);
 /* Whether port_setup turned the port's link-state interrupt on. */
 void dpfwd_link_by_interrupt(uint16_t port_id, uint8_t on);
 int dpfwd_link_interrupt(uint16_t port_id);

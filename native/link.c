@@ -16,6 +16,7 @@
  * can be delivered: where it cannot be set up (an e1000 under vfio-pci has no
  * MSI-X: "Error enabling MSI-X interrupts") the link would read down for good.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -44,9 +45,14 @@ link_check(uint16_t port, int first)
 	char name[RTE_ETH_NAME_MAX_LEN];
 	int changed;
 
-	if (rte_eth_link_get_nowait(port, &link) != 0)
-		return;
+	/* The read too is under the lock: a PMD's link read is not thread-safe
+	 * (e1000's sets and clears a flag in its shared state, so two reads at
+	 * once can see a live link as down), and the interrupt thread calls this. */
 	pthread_mutex_lock(&lock);
+	if (rte_eth_link_get_nowait(port, &link) != 0) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
 	changed = !first && links[port].watched && dpfwd_link_up[port] != link.link_status;
 	if (first || changed) {
 		links[port].changes += changed;
@@ -132,6 +138,28 @@ void dpfwd_link_unwatch(uint16_t port_id)
 	dpfwd_link_up[port_id] = 1;
 	dpfwd_link_mbps[port_id] = 0;
 	pthread_mutex_unlock(&lock);
+}
+
+/* The link for readers on other threads (telemetry): a watched port's is
+ * what link_check() last read, never a read of its own (see above, and a
+ * flap seen in the guest while `dpfwd ports` ran); an unwatched port's is
+ * read under the same lock. */
+int dpfwd_link_read(uint16_t port_id, struct rte_eth_link *link)
+{
+	int ret = 0;
+
+	memset(link, 0, sizeof(*link));
+	if (port_id >= DPFWD_MAX_PORTS)
+		return -EINVAL;
+	pthread_mutex_lock(&lock);
+	if (links[port_id].watched) {
+		link->link_status = dpfwd_link_up[port_id];
+		link->link_speed = dpfwd_link_mbps[port_id];
+	} else {
+		ret = rte_eth_link_get_nowait(port_id, link);
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
 }
 
 uint64_t dpfwd_link_changes(uint16_t port_id)

@@ -174,8 +174,7 @@ port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 	if (rte_eth_dev_get_name_by_port(port, name) == 0)
 		rte_tel_data_add_dict_string(d, "name", name);
 	add_mac(d, port);
-	if (rte_eth_link_get_nowait(port, &link) != 0)
-		memset(&link, 0, sizeof(link));
+	dpfwd_link_read(port, &link);
 	tel_dict_uint(d, "link_up", link.link_status == RTE_ETH_LINK_UP);
 	tel_dict_uint(d, "link_speed_mbps", link.link_status ? link.link_speed : 0);
 	rte_tel_data_add_dict_string(d, "link_events", dpfwd_link_interrupt(port) ? "interrupt" : "poll");

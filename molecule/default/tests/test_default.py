@@ -130,7 +130,8 @@ def test_service_is_active_unprivileged_and_healthy(host):
 
 def test_doctor_finds_the_deployed_guest_ready(host):
     # Bounded wait: on Debian 13 (DPDK 24.11) an e1000's link read down once, for
-    # a moment, right after the deploy (up again at the next look).
+    # a moment, right after the deploy (up again at the next look), most likely
+    # the telemetry-beside-poll race native/link.c now prevents.
     runs = []
 
     def ready():

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -290,36 +291,39 @@ def test_the_unit_is_hardened(host):
     assert "RestartPreventExitStatus=1 2 3" in unit_text
 
 
-def playbook(name, *extra, inventories=()):
-    """Run a playbook against the scenario's inventory (and any more);
-    (rc, output squeezed)."""
+def start_playbook(name, *extra, inventories=()):
+    """Start a playbook against the scenario's inventory (and any more);
+    finish_playbook() waits for it. Its output goes to a file: runs that go
+    on together would block on full pipes."""
     root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     path = os.path.join(root, "playbooks", name) if not os.path.isabs(name) else name
     sources = [arg for inv in (os.environ["MOLECULE_INVENTORY_FILE"], *inventories) for arg in ("-i", inv)]
+    out = tempfile.TemporaryFile(mode="w+")
     # stdin from /dev/null: ansible refuses a non-blocking stdin, and the one
     # pytest inherits need not stay blocking (seen in CI after the flood test)
-    proc = subprocess.run(["ansible-playbook", *sources, path, *extra],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                                   ANSIBLE_ROLES_PATH=os.path.join(root, "roles")))
-    return proc.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).split())
+    proc = subprocess.Popen(["ansible-playbook", *sources, path, *extra],
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                                     ANSIBLE_ROLES_PATH=os.path.join(root, "roles")))
+    return proc, out
 
 
-def test_check_mode_checks_the_new_config_not_the_installed_one(host):
-    installed = host.file("/etc/dpfwd/dpfwd.yaml").content_string
-    rc, out = playbook(DPFWD_ONLY, "--check", "-e", "dpfwd_mbufs=2000000")   # about 4.8 GB of mbufs
-    assert rc != 0
-    # The installed config would pass: this failure is the doctor's verdict on the new one.
-    assert re.search(r"Stop when the doctor found failures\b.{0,200}?fatal: \[dpfwd-guest\]", out), out[-3000:]
-    assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
-    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == installed
-    assert not host.run("ls /tmp/ansible.*.yaml").stdout.strip()      # the scratch copy is gone
+def finish_playbook(run, timeout=1200):
+    """(rc, output with white space squeezed) of a started playbook."""
+    proc, out = run
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    out.seek(0)
+    text = out.read()
+    out.close()
+    return proc.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
 
 
-def test_check_mode_on_a_deployed_host_changes_nothing(host):
-    rc, out = playbook("deploy.yml", "--check")
-    assert rc == 0, out[-2000:]
-    assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=0", out), out[-2000:]
+def playbook(name, *extra, inventories=()):
+    return finish_playbook(start_playbook(name, *extra, inventories=inventories))
 
 
 def running_version(host):
@@ -345,7 +349,7 @@ def next_version_wheels(tmp_path_factory):
     return str(out)
 
 
-def second_guest_inventory(tmp_path):
+def second_guest_inventory(directory):
     """An inventory adding the fleet's second guest to group dpfwd, with the
     first guest's variables: after it in inventory order, so in a later batch."""
     with open(os.path.join(SCENARIO, "molecule.yml")) as f:
@@ -354,41 +358,101 @@ def second_guest_inventory(tmp_path):
                ansible_host="127.0.0.1", ansible_port=SECOND_SSH_PORT, ansible_user="root",
                ansible_ssh_private_key_file=GUEST_KEY,
                ansible_ssh_common_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null")
-    path = tmp_path / "fleet.json"
+    path = directory / "fleet.json"
     path.write_text(json.dumps({"dpfwd": {"hosts": {"dpfwd-guest-2": own}}}))
     return str(path)
 
 
+def second_host():
+    """The fleet's second guest as lab/guest/host-snapshot.sh sees it; None
+    while it does not answer."""
+    snapshot = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab/guest/host-snapshot.sh")
+    with open(snapshot) as f:
+        result = guest("sh -s", timeout=60, port=SECOND_SSH_PORT, stdin=f.read())
+    return result.stdout if result is not None and result.returncode == 0 else None
+
+
+# Rings of 2 x 512 descriptors per port, and 1100 mbufs with no lcore cache.
+SMALL_POOL = {"dpfwd_mbufs": 1100, "dpfwd_mempool_cache": 0,
+              "dpfwd_ports": [{"pci": pci, "rx_descriptors": 512} for pci in DATA_NICS]}
+
+
+@pytest.fixture(scope="module")
+def runs_the_service_outlives(host, tmp_path_factory, next_version_wheels):
+    """The playbook runs after which the service must run on as it was: two
+    in check mode, and two deploys that a check refuses. They run together:
+    one run keeps about one of the TCG guest's two vCPUs busy, and the four
+    took 12 minutes one after another. What they must keep is read before
+    the first starts and checked after the last has ended; (before, {name:
+    (rc, output)})."""
+    assert wait_until(lambda: second_host() is not None, timeout=300)   # booted beside converge
+    before = {"config": host.file("/etc/dpfwd/dpfwd.yaml").content_string, "version": running_version(host),
+              "pid": unit(host, "MainPID"), "second host": second_host()}
+    mbufs = "dpfwd_mbufs=2000000"       # about 4.8 GB of mbufs
+    runs = {"check a new config": start_playbook(DPFWD_ONLY, "--check", "-e", mbufs),
+            "check the deployed": start_playbook("deploy.yml", "--check"),
+            "fleet": start_playbook("deploy.yml", "-e", mbufs, "-e", f"dpfwd_wheel_dir={next_version_wheels}",
+                                    inventories=[second_guest_inventory(tmp_path_factory.mktemp("fleet"))]),
+            "small pool": start_playbook(DPFWD_ONLY, "-e", json.dumps(SMALL_POOL))}
+    return before, {name: finish_playbook(run) for name, run in runs.items()}
+
+
+def assert_kept(host, before):
+    """The service runs on with the config, version and process it had."""
+    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == before["config"]
+    assert running_version(host) == before["version"] and unit(host, "MainPID") == before["pid"]
+    assert ping(1).returncode == 0
+
+
+def test_check_mode_checks_the_new_config_not_the_installed_one(host, runs_the_service_outlives):
+    before, runs = runs_the_service_outlives
+    rc, out = runs["check a new config"]
+    assert rc != 0
+    # The installed config would pass: this failure is the doctor's verdict on the new one.
+    assert re.search(r"Stop when the doctor found failures\b.{0,200}?fatal: \[dpfwd-guest\]", out), out[-3000:]
+    assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
+    assert_kept(host, before)
+    assert not host.run("ls /tmp/ansible.*.yaml").stdout.strip()      # the scratch copies are gone
+
+
+def test_check_mode_on_a_deployed_host_changes_nothing(host, runs_the_service_outlives):
+    before, runs = runs_the_service_outlives
+    rc, out = runs["check the deployed"]
+    assert rc == 0, out[-2000:]
+    assert re.search(r"dpfwd-guest : ok=\d+ changed=0 unreachable=0 failed=0", out), out[-2000:]
+    assert_kept(host, before)
+
+
 def test_a_deploy_the_canary_refuses_keeps_its_config_and_never_reaches_the_next_host(
-        host, tmp_path, next_version_wheels):
+        host, runs_the_service_outlives):
     """The two guests as one fleet. A new version with a config the first
     host's doctor refuses (about 4.8 GB of mbufs) fails that host, which keeps
     forwarding with its running config and version; the roll ends there and
     the second guest is never touched."""
-    snapshot = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab/guest/host-snapshot.sh")
-    with open(snapshot) as f:
-        script = f.read()
-
-    def second_host():
-        result = guest("sh -s", timeout=60, port=SECOND_SSH_PORT, stdin=script)
-        return result.stdout if result is not None and result.returncode == 0 else None
-
-    assert wait_until(lambda: second_host() is not None, timeout=300)   # booted beside converge
-    before, good = second_host(), host.file("/etc/dpfwd/dpfwd.yaml").content_string
-    version, pid = running_version(host), unit(host, "MainPID")
-    rc, out = playbook("deploy.yml", "-e", "dpfwd_mbufs=2000000", "-e", f"dpfwd_wheel_dir={next_version_wheels}",
-                       inventories=[second_guest_inventory(tmp_path)])
+    before, runs = runs_the_service_outlives
+    rc, out = runs["fleet"]
     assert rc != 0
     assert "fail hugepages for the config: the config needs about" in out, out[-3000:]
     assert re.search(r"PLAY RECAP \**\s*dpfwd-guest : ok=\d+ changed=\d+ unreachable=0 failed=1", out), out[-3000:]
     assert "dpfwd-guest-2" not in out, out[-3000:]
-    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
     # The new release was installed and its doctor refused the config: the
     # service still runs the old one, not restarted.
     assert host.run(f"test -e /opt/dpfwd/releases/{NEXT_VERSION}-*/.installed").rc == 0
-    assert running_version(host) == version and unit(host, "MainPID") == pid
-    assert ping(1).returncode == 0
-    assert second_host() == before
+    assert_kept(host, before)
+    assert second_host() == before["second host"]
+
+
+def test_a_pool_a_nic_would_stall_on_is_refused_and_the_running_config_kept(host, runs_the_service_outlives):
+    """A NIC's rings keep their mbufs: with too few, the pool runs dry and
+    stays dry (before this was an error, this guest's e1000 forwarded 75
+    packets of a flood and then none, rx_nombuf climbing by the hundred
+    thousand). The config check refuses it, naming the size to use."""
+    before, runs = runs_the_service_outlives
+    rc, out = runs["small pool"]
+    assert rc != 0
+    assert "mempool.mbufs: 1100 is fewer than the 3136 the rings (3072)" in out, out[-3000:]
+    assert "set it to 3136 or more" in out
+    assert_kept(host, before)
 
 
 def test_everything_comes_back_after_a_reboot(host):
@@ -517,22 +581,6 @@ def test_an_overload_is_lost_only_where_a_counter_says(host):
     # QEMU's e1000 does not drop when the guest's ring is full: it stops
     # taking frames from its tap, and the host's tap drops them
     assert found.get("dflab0 tx_dropped", 0) >= 0.99 * sum(found.values()), found
-
-
-def test_a_pool_a_nic_would_stall_on_is_refused_and_the_running_config_kept(host):
-    """A NIC's rings keep their mbufs: with too few, the pool runs dry and
-    stays dry (before this was an error, this guest's e1000 forwarded 75
-    packets of a flood and then none, rx_nombuf climbing by the hundred
-    thousand). The config check refuses it, naming the size to use."""
-    good = host.file("/etc/dpfwd/dpfwd.yaml").content_string
-    small = {"dpfwd_mbufs": 1100, "dpfwd_mempool_cache": 0,
-             "dpfwd_ports": [{"pci": pci, "rx_descriptors": 512} for pci in DATA_NICS]}
-    rc, out = playbook(DPFWD_ONLY, "-e", json.dumps(small))
-    assert rc != 0
-    assert "mempool.mbufs: 1100 is fewer than the 3136 the rings (3072)" in out, out[-3000:]
-    assert "set it to 3136 or more" in out
-    assert host.file("/etc/dpfwd/dpfwd.yaml").content_string == good
-    assert host.service("dpfwd").is_running
 
 
 GUEST_WIRE = ["ip netns add dpfwd-ga", "ip netns add dpfwd-gb",

@@ -372,7 +372,7 @@ def second_host():
     return result.stdout if result is not None and result.returncode == 0 else None
 
 
-# Rings of 2 x 512 descriptors per port, and 1100 mbufs with no lcore cache.
+# 1100 mbufs and no lcore cache, fewer than the ports' rings hold (rx rings of 512).
 SMALL_POOL = {"dpfwd_mbufs": 1100, "dpfwd_mempool_cache": 0,
               "dpfwd_ports": [{"pci": pci, "rx_descriptors": 512} for pci in DATA_NICS]}
 

@@ -9,8 +9,10 @@
  * "port_I_queue_Q" and "lcore_L"; telemetry.read_stats turns them into the
  * one snapshot shape (snapshot.schema.json) every reader uses.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -112,15 +114,36 @@ port_index(uint16_t port_id, const uint16_t *ids, int n)
 	return -1;
 }
 
-/* Ports are keyed by their config index: "port_I", "port_I_queue_Q". */
+/* A parameter that is a whole number below limit, else -1. */
 static int
-stats_reply(struct rte_tel_data *d)
+index_param(const char *params, int limit)
 {
-	struct dpfwd_counters c;
-	struct rte_tel_data *child;
+	char *end;
+	unsigned long v;
+
+	if (params == NULL || *params == '\0')
+		return -1;
+	v = strtoul(params, &end, 10);
+	return *end == '\0' && v < (unsigned long)limit ? (int)v : -1;
+}
+
+static void
+reply_error(struct rte_tel_data *d, const char *text)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "error", text);
+}
+
+/* A reply is cut at 16 KB, silently, and 32 ports with their queues and
+ * lcores do not fit in one: /dpfwd/stats says what there is (how many
+ * ports, which lcores), /dpfwd/port_stats,I and /dpfwd/lcore_stats,L give
+ * one each, and readers check that they got every one. */
+static int
+stats_reply(__rte_unused const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *lc;
 	uint32_t lcores[RTE_MAX_LCORE];
-	uint16_t ids[DPFWD_MAX_PORTS], q;
-	char key[48], name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t ids[DPFWD_MAX_PORTS];
 	int i, n, mode = dpfwd_fwd_mode(), idle = dpfwd_fwd_idle();
 
 	rte_tel_data_start_dict(d);
@@ -129,31 +152,69 @@ stats_reply(struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "idle", idle >= 0 ? dpfwd_idle_facts[idle].name : "none");
 	tel_dict_uint(d, "forwarding", dpfwd_fwd_running());
 	tel_dict_uint(d, "elapsed_us", (uint64_t)(dpfwd_fwd_seconds() * 1e6));
-	n = dpfwd_fwd_ports(ids, DPFWD_MAX_PORTS);
-	for (i = 0; i < n; i++) {
-		dpfwd_stats_port(ids[i], &c);
-		child = counters_dict(&c);
-		if (child != NULL) {
-			add_residence(child, ids[i]);
-			tel_dict_uint(child, "port_id", ids[i]);
-			if (rte_eth_dev_get_name_by_port(ids[i], name) == 0)
-				rte_tel_data_add_dict_string(child, "name", name);
-			add_mac(child, ids[i]);
-		}
-		snprintf(key, sizeof(key), "port_%d", i);
-		add_child(d, key, child);
-		for (q = 0; q < dpfwd_fwd_queues(ids[i]); q++) {
-			dpfwd_stats_queue(ids[i], q, &c);
-			snprintf(key, sizeof(key), "port_%d_queue_%u", i, q);
-			add_child(d, key, counters_dict(&c));
-		}
-	}
+	tel_dict_uint(d, "ports", dpfwd_fwd_ports(ids, DPFWD_MAX_PORTS));
 	n = dpfwd_fwd_lcores(lcores, RTE_MAX_LCORE);
-	for (i = 0; i < n; i++) {
-		dpfwd_stats_lcore(lcores[i], &c);
-		snprintf(key, sizeof(key), "lcore_%u", lcores[i]);
+	lc = rte_tel_data_alloc();
+	if (lc == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_array(lc, RTE_TEL_INT_VAL);
+	for (i = 0; i < n; i++)
+		rte_tel_data_add_array_int(lc, lcores[i]);
+	if (rte_tel_data_add_dict_container(d, "lcores", lc, 0) != 0) {
+		rte_tel_data_free(lc);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Port I (config index): {"port": counters, residence, id, name, MAC;
+ * "queue_Q": counters of each polled queue}. */
+static int
+port_stats_reply(const char *params, struct rte_tel_data *d)
+{
+	struct dpfwd_counters c;
+	struct rte_tel_data *child;
+	uint16_t ids[DPFWD_MAX_PORTS], q;
+	char key[24], name[RTE_ETH_NAME_MAX_LEN];
+	int i = index_param(params, dpfwd_fwd_ports(ids, DPFWD_MAX_PORTS));
+
+	if (i < 0) {
+		reply_error(d, "no such port index");
+		return 0;
+	}
+	rte_tel_data_start_dict(d);
+	dpfwd_stats_port(ids[i], &c);
+	child = counters_dict(&c);
+	if (child != NULL) {
+		add_residence(child, ids[i]);
+		tel_dict_uint(child, "port_id", ids[i]);
+		if (rte_eth_dev_get_name_by_port(ids[i], name) == 0)
+			rte_tel_data_add_dict_string(child, "name", name);
+		add_mac(child, ids[i]);
+	}
+	add_child(d, "port", child);
+	for (q = 0; q < dpfwd_fwd_queues(ids[i]); q++) {
+		dpfwd_stats_queue(ids[i], q, &c);
+		snprintf(key, sizeof(key), "queue_%u", q);
 		add_child(d, key, counters_dict(&c));
 	}
+	return 0;
+}
+
+static int
+lcore_stats_reply(const char *params, struct rte_tel_data *d)
+{
+	struct dpfwd_counters c;
+	int lcore = index_param(params, RTE_MAX_LCORE);
+
+	if (lcore < 0 || dpfwd_stats_lcore(lcore, &c) != 0) {
+		reply_error(d, "no such lcore");
+		return 0;
+	}
+	rte_tel_data_start_dict(d);
+#define ADD_COUNTER(field, flags, metric, scale, help) tel_dict_uint(d, #field, c.field);
+	DPFWD_COUNTER_LIST(ADD_COUNTER)
+#undef ADD_COUNTER
 	return 0;
 }
 
@@ -189,7 +250,7 @@ port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 }
 
 static int
-ports_reply(struct rte_tel_data *d)
+ports_reply(__rte_unused const char *params, struct rte_tel_data *d)
 {
 	uint16_t ids[DPFWD_MAX_PORTS];
 	char key[24];
@@ -264,7 +325,7 @@ add_page_kb(struct rte_tel_data *pool, struct rte_mempool *mp)
 }
 
 static int
-info_reply(struct rte_tel_data *d)
+info_reply(__rte_unused const char *params, struct rte_tel_data *d)
 {
 	struct rte_malloc_socket_stats ms;
 	struct rte_tel_data *lc, *pool;
@@ -325,7 +386,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int stopping;
 
 static int
-guarded(int (*reply)(struct rte_tel_data *), struct rte_tel_data *d)
+guarded(int (*reply)(const char *, struct rte_tel_data *), const char *params, struct rte_tel_data *d)
 {
 	int ret = 0;
 
@@ -334,29 +395,23 @@ guarded(int (*reply)(struct rte_tel_data *), struct rte_tel_data *d)
 		rte_tel_data_start_dict(d);
 		rte_tel_data_add_dict_string(d, "state", "stopping");
 	} else {
-		ret = reply(d);
+		ret = reply(params, d);
 	}
 	pthread_mutex_unlock(&lock);
 	return ret;
 }
 
-static int
-tel_stats(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	return guarded(stats_reply, d);
+#define TEL_HANDLER(name) \
+static int \
+tel_##name(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d) \
+{ \
+	return guarded(name##_reply, params, d); \
 }
-
-static int
-tel_ports(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	return guarded(ports_reply, d);
-}
-
-static int
-tel_info(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	return guarded(info_reply, d);
-}
+TEL_HANDLER(stats)
+TEL_HANDLER(port_stats)
+TEL_HANDLER(lcore_stats)
+TEL_HANDLER(ports)
+TEL_HANDLER(info)
 
 int dpfwd_telemetry_stop(void)
 {
@@ -379,7 +434,13 @@ int dpfwd_telemetry_register(const char *inst, const char *ver)
 		return 0;
 	start_tsc = rte_get_tsc_cycles();
 	ret = rte_telemetry_register_cmd("/dpfwd/stats", tel_stats,
-		"dpfwd counters per port, queue and lcore. Takes no parameters");
+		"dpfwd forwarding state, port count and lcores (counters: /dpfwd/port_stats, /dpfwd/lcore_stats). Takes no parameters");
+	if (ret == 0)
+		ret = rte_telemetry_register_cmd("/dpfwd/port_stats", tel_port_stats,
+			"dpfwd counters of one port and its queues. Parameters: the port's config index");
+	if (ret == 0)
+		ret = rte_telemetry_register_cmd("/dpfwd/lcore_stats", tel_lcore_stats,
+			"dpfwd counters of one forwarding lcore. Parameters: the lcore id");
 	if (ret == 0)
 		ret = rte_telemetry_register_cmd("/dpfwd/ports", tel_ports,
 			"dpfwd ports: name, MAC, link, queues, peer. Takes no parameters");

@@ -11,14 +11,49 @@ from .capture import orphans, release_command
 from .eal import Eal
 from .doctor import bytes_needed, two_mb_pages
 from .errors import EalError, ForwardingError, PortError
-from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED
+from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED, RESIDENCE_BOUNDS_NS
 from .host import PCI_ADDRESS, Host
 from .mempool import Mempool, data_room_for_mtu
 from .plan import FRAME_OVER_MTU, dest_macs, live_differences, placed
 from .port import Port, device_name, find_port
-from .telemetry import Telemetry, read_stats
+from .telemetry import snapshot
 
 log = logging.getLogger("dpfwd")
+
+
+class LocalStatsReplies:
+    """The replies of telemetry's /dpfwd/stats, /dpfwd/port_stats and
+    /dpfwd/lcore_stats (native/telemetry.c), made in the forwarder's own
+    process from the same C calls."""
+
+    def __init__(self, fwd):
+        self.fwd = fwd
+        self.counters = ffi.new("uint64_t[]", len(COUNTER_NAMES))
+
+    def _counters(self, call, *args):
+        check_error(call(*args, ffi.cast("struct dpfwd_counters *", self.counters)))
+        return dict(zip(COUNTER_NAMES, self.counters))
+
+    def header(self):
+        return {"instance": self.fwd.config.instance, "mode": self.fwd.config.mode, "idle": self.fwd.idle,
+                "forwarding": int(self.fwd.running()), "elapsed_us": int(lib.dpfwd_fwd_seconds() * 1e6),
+                "ports": len(self.fwd.ports), "lcores": sorted({t.lcore for t in self.fwd.plan.tasks})}
+
+    def port(self, index):
+        port = self.fwd.ports[index]
+        out = {"port": self._counters(lib.dpfwd_stats_port, port.id)}
+        res = ffi.new("struct dpfwd_residence *")
+        check_error(lib.dpfwd_residence(port.id, res))
+        out["port"].update(residence_count=res.count, residence_sum_ns=res.sum_ns, residence_max_ns=res.max_ns,
+                           port_id=port.id, name=port.name, mac=port.mac)
+        for bound, n in zip(RESIDENCE_BOUNDS_NS, res.buckets):
+            out["port"]["residence_le_" + ("inf" if bound == float("inf") else str(bound))] = n
+        for q in range(max((t.queue + 1 for t in self.fwd.plan.tasks if t.port == index), default=0)):
+            out[f"queue_{q}"] = self._counters(lib.dpfwd_stats_queue, port.id, q)
+        return out
+
+    def lcore(self, lcore):
+        return self._counters(lib.dpfwd_stats_lcore, lcore)
 
 
 def choose_idle(policy, monitor_supported):
@@ -241,9 +276,9 @@ class Forwarder:
         return total
 
     def snapshot(self):
-        """The counters, as every reader sees them: through telemetry."""
-        with Telemetry(self.config.instance) as tm:
-            return read_stats(tm)
+        """The counters, in the shape every reader sees, read in this process:
+        the final snapshot must not depend on a free telemetry connection."""
+        return snapshot(LocalStatsReplies(self), self.config.instance)
 
     def running(self):
         return bool(lib.dpfwd_fwd_running())

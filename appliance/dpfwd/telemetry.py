@@ -13,7 +13,7 @@ from .errors import DpfwdError
 from .facts import RESIDENCE_BOUNDS_NS
 from .runtime import instance_dir
 
-COMMANDS = ("/dpfwd/stats", "/dpfwd/ports", "/dpfwd/info")
+COMMANDS = ("/dpfwd/stats", "/dpfwd/port_stats", "/dpfwd/lcore_stats", "/dpfwd/ports", "/dpfwd/info")
 CONNECT_RETRY_SECONDS = 0.01
 
 
@@ -88,25 +88,55 @@ class Telemetry:
 
 
 def _split(flat, prefix):
-    """{'port_0': {...}, 'port_0_queue_1': {...}} -> [(0, {...})] for prefix 'port_'."""
+    """{'port_0': {...}, 'port_1': {...}} -> [(0, {...}), (1, {...})] for prefix 'port_'."""
     return sorted((int(key[len(prefix):]), value) for key, value in flat.items()
                   if key.startswith(prefix) and key[len(prefix):].isdigit())
 
 
-def read_stats(tm):
-    """The snapshot (snapshot.schema.json): the one shape of the counters for
-    every reader and `dpfwd run --json`. Ports are listed in config order."""
-    flat = tm.query("/dpfwd/stats")
-    ports = [dict(value, index=index) for index, value in _split(flat, "port_")]
-    for port in ports:
+class StatsReplies:
+    """The stats replies of a running instance, over its telemetry socket: a
+    header, then one reply per port and per lcore (one reply is cut at 16 KB)."""
+
+    def __init__(self, tm):
+        self.tm = tm
+
+    def header(self):
+        return self.tm.query("/dpfwd/stats")
+
+    def port(self, index):
+        return self._checked(self.tm.query(f"/dpfwd/port_stats,{index}"), f"port index {index}")
+
+    def lcore(self, lcore):
+        return self._checked(self.tm.query(f"/dpfwd/lcore_stats,{lcore}"), f"lcore {lcore}")
+
+    def _checked(self, reply, what):
+        if "error" in reply:
+            # the instance changed between the header and this reply
+            raise NotRunning(f"instance '{self.tm.instance}' has no {what} any more: {reply['error']}")
+        return reply
+
+
+def snapshot(replies, instance):
+    """The snapshot (snapshot.schema.json) from stats replies: the one shape
+    of the counters for every reader and `dpfwd run --json`. Ports are listed
+    in config order."""
+    head = replies.header()
+    ports = []
+    for index in range(head.get("ports", 0)):
+        reply = replies.port(index)
+        port = dict(reply["port"], index=index)
         port["residence"] = residence(port)
-    for port in ports:
-        prefix = f"port_{port['index']}_queue_"
-        port["queues"] = [dict(value, queue=q) for q, value in _split(flat, prefix)]
-    return {"instance": flat.get("instance", tm.instance), "mode": flat.get("mode"),
-            "idle": flat.get("idle"), "forwarding": bool(flat.get("forwarding")),
-            "elapsed_seconds": flat.get("elapsed_us", 0) / 1e6, "ports": ports,
-            "lcores": [dict(value, lcore=lcore) for lcore, value in _split(flat, "lcore_")]}
+        port["queues"] = [dict(value, queue=q) for q, value in _split(reply, "queue_")]
+        ports.append(port)
+    return {"instance": head.get("instance", instance), "mode": head.get("mode"),
+            "idle": head.get("idle"), "forwarding": bool(head.get("forwarding")),
+            "elapsed_seconds": head.get("elapsed_us", 0) / 1e6, "ports": ports,
+            "lcores": [dict(replies.lcore(lcore), lcore=lcore) for lcore in head.get("lcores", [])]}
+
+
+def read_stats(tm):
+    """The snapshot of a running instance, read through its telemetry socket."""
+    return snapshot(StatsReplies(tm), tm.instance)
 
 
 def residence(port):

@@ -29,10 +29,12 @@ def dpfwd(*args, timeout=60, **kw):
 class Dpfwd:
     """A running `dpfwd run ARGS`; .stderr_lines collects its log."""
 
-    def __init__(self, args, ready_timeout=30, prefix=()):
-        """prefix: a command to run it under, e.g. ("ip", "netns", "exec", NS)."""
+    def __init__(self, args, ready_timeout=30, prefix=(), env=None):
+        """prefix: a command to run it under, e.g. ("ip", "netns", "exec", NS);
+        env: variables to add to this process's environment."""
         self.proc = subprocess.Popen([*prefix, *dpfwd_command(), "run", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, **env) if env else None)
         self.stderr_lines = []
         self._pending = ""
         self._wait_ready(ready_timeout)

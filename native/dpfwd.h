@@ -59,7 +59,9 @@ struct dpfwd_capture;
 	X(empty_polls, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
 	  "empty_polls", 1, "rx_burst calls that returned nothing") \
 	X(idle_ns, DPFWD_C_LCORE, \
-	  "idle_seconds", 1000000000, "Time an lcore slept or paused on a quiet wire")
+	  "idle_seconds", 1000000000, "Time an lcore slept or paused on a quiet wire") \
+	X(stalls, DPFWD_C_LCORE, \
+	  "stalls", 1, "Times an lcore finished no loop round within a heartbeat (stuck, e.g. in a PMD call); the watchdog is not fed while one is")
 
 /* X(ID, name, help): forwarding modes, in code order. */
 #define DPFWD_MODE_LIST(X) \
@@ -276,6 +278,9 @@ int dpfwd_capture_release(const struct dpfwd_capture_owner *owner);
 int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf);
 int dpfwd_fwd_stop(void);
 int dpfwd_fwd_running(void);
+/* The lcores that finished no loop round since the last call (up to max),
+ * for the main thread's heartbeat check at a steady period; counted. */
+int dpfwd_fwd_progress(uint32_t *stalled, int max);
 double dpfwd_fwd_seconds(void);
 int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac);
 /* Idle sleep of an lcore: its longest sleep (0: it never sleeps), the

@@ -84,6 +84,12 @@ struct lcore_state {
 	uint32_t link_epoch;       /* dpfwd_link_epoch the cap was made for */
 	volatile uint8_t sleep_planned;
 	uint64_t idle_tsc;
+	/* loop rounds: the lcore's heartbeat, read by dpfwd_fwd_progress() */
+	volatile uint64_t rounds;
+	/* written by the main thread only: what its last look saw */
+	uint64_t rounds_seen;
+	uint64_t stalls;
+	uint8_t stalled;
 	struct lcore_task tasks[DPFWD_MAX_TASKS];
 };
 
@@ -263,6 +269,7 @@ fwd_main(__rte_unused void *arg)
 		plan_sleep(ls);
 	}
 	while (likely(!stop_flag)) {
+		ls->rounds++;
 		got = 0;
 		for (i = 0; i < ls->n_tasks; i++) {
 			struct lcore_task *t = &ls->tasks[i];
@@ -449,6 +456,41 @@ int dpfwd_fwd_running(void)
 	return running;
 }
 
+/* Called by the main thread at a steady period: an lcore that finished no
+ * loop round since the last call is stalled (stuck in a PMD call, or off
+ * its CPU), and its stalls count once per stall. */
+int dpfwd_fwd_progress(uint32_t *stalled, int max)
+{
+	unsigned int lcore;
+	uint64_t rounds;
+	int n = 0;
+
+	if (!running)
+		return 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct lcore_state *ls = &lcores[lcore];
+
+		if (ls->n_tasks == 0)
+			continue;
+		rounds = ls->rounds;
+		if (rounds == ls->rounds_seen) {
+			ls->stalls += !ls->stalled;
+			ls->stalled = 1;
+			if (n < max)
+				stalled[n++] = lcore;
+		} else {
+			ls->stalled = 0;
+		}
+		ls->rounds_seen = rounds;
+		/* A quiet queue under the power monitor holds its lcore in
+		 * rx_burst until a packet comes: wake it, so that it shows
+		 * progress by the next look. */
+		if (fwd.idle == DPFWD_IDLE_MONITOR)
+			rte_power_monitor_wakeup(lcore);
+	}
+	return n;
+}
+
 double dpfwd_fwd_seconds(void)
 {
 	uint64_t end;
@@ -559,6 +601,7 @@ int dpfwd_stats_lcore(uint32_t lcore, struct dpfwd_counters *out)
 		add_side(out, &lcores[lcore].tasks[i].c, DPFWD_C_RX_SIDE | DPFWD_C_TX_SIDE);
 	}
 	out->idle_ns = (uint64_t)((double)lcores[lcore].idle_tsc * 1e9 / (double)rte_get_tsc_hz());
+	out->stalls = lcores[lcore].stalls;
 	return 0;
 }
 

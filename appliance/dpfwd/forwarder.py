@@ -283,6 +283,17 @@ class Forwarder:
     def running(self):
         return bool(lib.dpfwd_fwd_running())
 
+    def stalled_lcores(self):
+        """The forwarding lcores that finished no loop round since the last
+        call; call at a steady period (the service's heartbeat)."""
+        out = ffi.new("uint32_t[]", lib.DPFWD_MAX_LCORES)
+        return list(out[0:lib.dpfwd_fwd_progress(out, lib.DPFWD_MAX_LCORES)])
+
+    def lcore_ports(self, lcore):
+        """'ports[0] queue 0, ports[1] queue 0': what an lcore polls, for logs."""
+        return ", ".join(f"ports[{t.port}] ({self.ports[t.port].name}) queue {t.queue}"
+                         for t in self.plan.tasks if t.lcore == lcore)
+
     def sleeping_lcores(self):
         """The forwarding lcores that sleep by policy."""
         return sorted({t.lcore for t in self.plan.tasks}) if self.idle == "sleep" else []

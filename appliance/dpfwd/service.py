@@ -26,6 +26,12 @@ POLL_SECONDS = 0.05
 CAPTURE_CHECK_SECONDS = 0.5
 # How long lcores may take to measure their wake-up delay before it is told.
 SLEEP_PLAN_SECONDS = 2.0
+# How often the main thread checks that every forwarding lcore made progress
+# (finished a loop round): a stall is seen within twice this.
+HEARTBEAT_SECONDS = 0.25
+# A stall this long asks systemd for the watchdog's action (WATCHDOG=trigger:
+# a restart) at once, rather than after WatchdogSec without a ping.
+STALL_RESTART_SECONDS = 1.0
 
 
 
@@ -141,8 +147,11 @@ class Service:
         self.count = count
         self.status = Every(1.0)
         self.watchdog = Every(watchdog_interval())
+        self.triggered = False
         self.links = Every(LINK_POLL_SECONDS)
         self.captures = Every(CAPTURE_CHECK_SECONDS)
+        self.heartbeat = Every(HEARTBEAT_SECONDS)
+        self.stalled = {}       # lcore -> when it was first seen stalled
         self.sleep_told = time.monotonic() + SLEEP_PLAN_SECONDS
         self.last = None
 
@@ -164,11 +173,34 @@ class Service:
                 self.fwd.release_dead_captures()
             if self.sleep_told is not None:
                 self.tell_sleep_plan()
-            if self.watchdog.due() and self.fwd.running():
+            if self.heartbeat.due():
+                self.check_lcores()
+            if self.watchdog.due() and self.fwd.running() and not self.stalled:
                 notify("WATCHDOG=1")
             if self.status.due():
                 self.report_status()
         notify("STOPPING=1")
+
+    def check_lcores(self):
+        """Note which lcores stopped finishing loop rounds, and which came
+        back: while any is stalled, systemd's watchdog is not fed, so a
+        forwarder stuck in a PMD call is restarted (WatchdogSec)."""
+        now = time.monotonic()
+        stalled = set(self.fwd.stalled_lcores())
+        for lcore in sorted(stalled - set(self.stalled)):
+            self.stalled[lcore] = now
+            log.error("lcore %d made no progress for %.2f s (stuck, e.g. in a PMD call) polling %s; "
+                      "the systemd watchdog is not fed while it is", lcore, HEARTBEAT_SECONDS,
+                      self.fwd.lcore_ports(lcore))
+        for lcore in sorted(set(self.stalled) - stalled):
+            log.warning("lcore %d forwards again after a stall of %.2f s", lcore,
+                        now - self.stalled.pop(lcore) + HEARTBEAT_SECONDS)
+        longest = max(self.stalled.items(), key=lambda kv: now - kv[1], default=None)
+        if longest and now - longest[1] >= STALL_RESTART_SECONDS and self.watchdog.period and not self.triggered:
+            self.triggered = True
+            log.error("lcore %d stalled for %.1f s: asking systemd to restart dpfwd (WATCHDOG=trigger)",
+                      longest[0], now - longest[1] + HEARTBEAT_SECONDS)
+            notify("WATCHDOG=trigger")
 
     def tell_sleep_plan(self):
         """Log, once, how each sleeping lcore sleeps: lcores measure their

@@ -54,6 +54,8 @@ struct dpfwd_capture;
 	  "rx_nombuf", 1, "Failed mbuf allocations on rx, the pool run dry (the PMD's rx_nombuf): attempts, not packets, so not in lost") \
 	X(link_changes, DPFWD_C_PORT | DPFWD_C_PMD | DPFWD_C_LINK, \
 	  "link_changes", 1, "Link state changes, down or up") \
+	X(link_propagations, DPFWD_C_PORT | DPFWD_C_PMD, \
+	  "link_propagations", 1, "Times the port's link was set down because its peer had lost its link (forwarding.link_propagation)") \
 	X(bursts, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
 	  "rx_bursts", 1, "rx_burst calls that returned packets") \
 	X(empty_polls, DPFWD_C_PORT | DPFWD_C_LCORE | DPFWD_C_RX_SIDE, \
@@ -234,6 +236,14 @@ int dpfwd_port_close(uint16_t port_id);
 int dpfwd_link_watch(uint16_t port_id);
 void dpfwd_link_poll(void);
 void dpfwd_link_unwatch(uint16_t port_id);
+/* Link-fault propagation between two watched ports, both ways: a port that
+ * lost its link has its peer's link set down (rte_eth_dev_set_link_down)
+ * until it has it back, so the neighbour behind the peer sees the fault.
+ * Done by dpfwd_link_poll(). Off lets go of a port held down. */
+int dpfwd_link_propagation(uint16_t port_id, uint16_t peer_id, uint8_t on);
+/* The port is a kernel interface's (net_af_packet): its link is that
+ * interface's carrier, and is set down and up through it. Before watching. */
+int dpfwd_link_kernel(uint16_t port_id, const char *ifname);
 
 /* Mempools */
 struct rte_mempool *dpfwd_pool_create(const char *name, uint32_t n,
@@ -283,6 +293,11 @@ int dpfwd_fwd_running(void);
 int dpfwd_fwd_progress(uint32_t *stalled, int max);
 double dpfwd_fwd_seconds(void);
 int dpfwd_fwd_set_mode(uint32_t mode, const uint8_t *dst_mac);
+/* New settings (burst, idle, sleep, residence, mode, MACs) for the same
+ * tasks on the same lcores: the lcores stop, take them and go on over the
+ * running ports; counters carry on. EINVAL, with nothing changed, when the
+ * tasks differ or the idle policy moves to or from monitor. */
+int dpfwd_fwd_relaunch(const struct dpfwd_fwd_conf *conf);
 /* Idle sleep of an lcore: its longest sleep (0: it never sleeps), the
  * longest wake-up delay it measured, and how fast its rx rings fill at line
  * rate (us). -1 while it is still measuring, or when it does not sleep. */

@@ -83,6 +83,7 @@ struct lcore_state {
 	uint32_t wake_us;          /* longest wake-up delay measured at start */
 	uint32_t link_epoch;       /* dpfwd_link_epoch the cap was made for */
 	volatile uint8_t sleep_planned;
+	uint8_t wake_measured;     /* wake_us holds a measurement (kept across relaunches) */
 	uint64_t idle_tsc;
 	/* loop rounds: the lcore's heartbeat, read by dpfwd_fwd_progress() */
 	volatile uint64_t rounds;
@@ -265,7 +266,9 @@ fwd_main(__rte_unused void *arg)
 
 	if (idle == DPFWD_IDLE_SLEEP) {
 		prctl(PR_SET_TIMERSLACK, SLEEP_TIMER_SLACK_NS, 0, 0, 0);
-		ls->wake_us = wake_delay_us();
+		if (!ls->wake_measured)
+			ls->wake_us = wake_delay_us();
+		ls->wake_measured = 1;
 		plan_sleep(ls);
 	}
 	while (likely(!stop_flag)) {
@@ -337,16 +340,41 @@ check_task(const struct dpfwd_task *t)
 	return 0;
 }
 
-int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
+/* What every lcore reads, from a plan: written only while they are stopped. */
+static void
+take_settings(const struct dpfwd_fwd_conf *conf)
 {
-	unsigned int lcore;
-	uint16_t i, p;
+	uint16_t p;
+
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.mode = conf->mode;
+	fwd.idle = conf->idle;
+	fwd.burst = conf->burst;
+	fwd.n_ports = conf->n_ports;
+	memcpy(fwd.port_ids, conf->port_ids, sizeof(fwd.port_ids));
+	fwd.sleep_max_us = conf->sleep_max_us;
+	fwd.residence = conf->residence;
+	fwd.ns_per_tsc_q32 = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
+	for (p = 0; p < DPFWD_MAX_PORTS; p++)
+		fwd.rx_descriptors[p] = conf->rx_descriptors[p] ? conf->rx_descriptors[p] : 1024;
+	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
+		memcpy(fwd.dst_mac[p].addr_bytes, conf->dst_mac[p], RTE_ETHER_ADDR_LEN);
+		fwd.max_frame[p] = conf->max_frame[p] ? conf->max_frame[p] : UINT32_MAX;
+		if (rte_eth_dev_is_valid_port(p))
+			rte_eth_macaddr_get(p, &fwd.src_mac[p]);
+	}
+}
+
+static int launch(void);
+
+static int
+check_conf(const struct dpfwd_fwd_conf *conf)
+{
+	uint16_t i;
 	int ret;
 
 	if (conf == NULL)
 		return dpfwd_fail(EINVAL, "fwd_start: no plan");
-	if (running)
-		return dpfwd_fail(EBUSY, "forwarding is already running");
 	if (conf->burst == 0 || conf->burst > DPFWD_MAX_BURST)
 		return dpfwd_fail(EINVAL, "burst %u is outside 1..%u", conf->burst, DPFWD_MAX_BURST);
 	if (conf->mode >= DPFWD_N_MODES)
@@ -365,25 +393,21 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 		if (ret < 0)
 			return ret;
 	}
+	return 0;
+}
 
+int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
+{
+	uint16_t i;
+	int ret;
+
+	if (running)
+		return dpfwd_fail(EBUSY, "forwarding is already running");
+	ret = check_conf(conf);
+	if (ret < 0)
+		return ret;
 	memset(lcores, 0, sizeof(lcores));
-	memset(&fwd, 0, sizeof(fwd));
-	fwd.mode = conf->mode;
-	fwd.idle = conf->idle;
-	fwd.burst = conf->burst;
-	fwd.n_ports = conf->n_ports;
-	memcpy(fwd.port_ids, conf->port_ids, sizeof(fwd.port_ids));
-	fwd.sleep_max_us = conf->sleep_max_us;
-	fwd.residence = conf->residence;
-	fwd.ns_per_tsc_q32 = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
-	for (p = 0; p < DPFWD_MAX_PORTS; p++)
-		fwd.rx_descriptors[p] = conf->rx_descriptors[p] ? conf->rx_descriptors[p] : 1024;
-	for (p = 0; p < DPFWD_MAX_PORTS; p++) {
-		memcpy(fwd.dst_mac[p].addr_bytes, conf->dst_mac[p], RTE_ETHER_ADDR_LEN);
-		fwd.max_frame[p] = conf->max_frame[p] ? conf->max_frame[p] : UINT32_MAX;
-		if (rte_eth_dev_is_valid_port(p))
-			rte_eth_macaddr_get(p, &fwd.src_mac[p]);
-	}
+	take_settings(conf);
 	for (i = 0; i < conf->n_tasks; i++) {
 		const struct dpfwd_task *t = &conf->tasks[i];
 		struct lcore_state *ls = &lcores[t->lcore];
@@ -405,9 +429,19 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 				  t->port, socket, t->lcore, rte_lcore_to_socket_id(t->lcore));
 	}
 
-	stop_flag = 0;
 	start_tsc = rte_get_tsc_cycles();
 	stop_tsc = 0;
+	return launch();
+}
+
+/* Start the loop on every lcore with tasks; return once they poll. */
+static int
+launch(void)
+{
+	unsigned int lcore;
+	int ret;
+
+	stop_flag = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (lcores[lcore].n_tasks == 0)
 			continue;
@@ -433,12 +467,12 @@ int dpfwd_fwd_start(const struct dpfwd_fwd_conf *conf)
 	return 0;
 }
 
-int dpfwd_fwd_stop(void)
+/* Stop every lcore's loop and wait for it to return. */
+static void
+halt(void)
 {
 	unsigned int lcore;
 
-	if (!running)
-		return 0;
 	stop_flag = 1;
 	/* An lcore may be waiting on an rx ring (power monitor): wake it. */
 	if (fwd.idle == DPFWD_IDLE_MONITOR)
@@ -446,9 +480,59 @@ int dpfwd_fwd_stop(void)
 			if (lcores[lcore].n_tasks > 0)
 				rte_power_monitor_wakeup(lcore);
 	rte_eal_mp_wait_lcore();
+}
+
+int dpfwd_fwd_stop(void)
+{
+	if (!running)
+		return 0;
+	halt();
 	stop_tsc = rte_get_tsc_cycles();
 	running = 0;
 	return 0;
+}
+
+/* The same tasks on the same lcores, other settings: the lcores leave their
+ * loop, take them and loop again over the running ports, whose rx rings hold
+ * what arrives meanwhile. Counters and measurements carry on. */
+int dpfwd_fwd_relaunch(const struct dpfwd_fwd_conf *conf)
+{
+	unsigned int lcore;
+	uint16_t i, n[RTE_MAX_LCORE] = {0};
+	int ret;
+
+	if (!running)
+		return dpfwd_fail(EINVAL, "relaunch: not forwarding");
+	ret = check_conf(conf);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < conf->n_tasks; i++) {
+		const struct dpfwd_task *t = &conf->tasks[i];
+		const struct lcore_task *lt = &lcores[t->lcore].tasks[n[t->lcore]++];
+
+		if (n[t->lcore] > lcores[t->lcore].n_tasks || lt->port != t->port || lt->queue != t->queue ||
+		    lt->peer != t->peer)
+			return dpfwd_fail(EINVAL, "relaunch: lcore %u's tasks differ (placement needs a restart)",
+					  t->lcore);
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		if (n[lcore] != lcores[lcore].n_tasks)
+			return dpfwd_fail(EINVAL, "relaunch: lcore %u's tasks differ (placement needs a restart)",
+					  lcore);
+	/* No monitor either side: DPDK sets it up on stopped queues only. */
+	if ((fwd.idle == DPFWD_IDLE_MONITOR) != (conf->idle == DPFWD_IDLE_MONITOR))
+		return dpfwd_fail(EINVAL, "relaunch: to or from the monitor idle policy needs a restart");
+	halt();
+	take_settings(conf);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		lcores[lcore].sleep_planned = 0;
+		lcores[lcore].empty_rounds = 0;
+	}
+	running = 0;
+	ret = launch();
+	if (ret < 0)
+		stop_tsc = rte_get_tsc_cycles();
+	return ret;
 }
 
 int dpfwd_fwd_running(void)
@@ -539,8 +623,10 @@ sum_port(uint16_t port, uint16_t queue, struct dpfwd_counters *out)
 	uint16_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (queue == UINT16_MAX)
+	if (queue == UINT16_MAX) {
 		out->link_changes = dpfwd_link_changes(port);
+		out->link_propagations = dpfwd_link_propagations(port);
+	}
 	if (rte_eth_stats_get(port, &st) == 0) {
 		if (queue == UINT16_MAX) {
 			out->rx_bytes = st.ibytes;

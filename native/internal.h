@@ -38,6 +38,10 @@ extern volatile uint8_t dpfwd_link_up[];
 extern volatile uint32_t dpfwd_link_mbps[];
 extern volatile uint32_t dpfwd_link_epoch;
 uint64_t dpfwd_link_changes(uint16_t port_id);
+/* Link-fault propagation: the port whose lost link holds this one down
+ * (-1: none), and how often that happened. */
+int dpfwd_link_held_by(uint16_t port_id);
+uint64_t dpfwd_link_propagations(uint16_t port_id);
 struct rte_eth_link;
 int dpfwd_link_read(uint16_t port_id, struct rte_eth_link *link);
 /* Whether port_setup turned the port's link-state interrupt on. */

@@ -17,9 +17,15 @@
  * MSI-X: "Error enabling MSI-X interrupts") the link would read down for good.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "dpfwd.h"
@@ -30,12 +36,75 @@ volatile uint8_t dpfwd_link_up[DPFWD_MAX_PORTS] = {[0 ... DPFWD_MAX_PORTS - 1] =
 volatile uint32_t dpfwd_link_mbps[DPFWD_MAX_PORTS];
 volatile uint32_t dpfwd_link_epoch;
 
+/* Link-fault propagation: a link that has not settled (just watched, or just
+ * set up again) is not held against its peer for this long, so that a link
+ * still coming up does not take the peer down. */
+#define LINK_SETTLE_MS 3000
+
 static struct {
 	uint8_t watched;
 	uint8_t interrupt;      /* set up with the PMD's link-state interrupt */
 	uint64_t changes;
-} links[DPFWD_MAX_PORTS];
+	/* propagation: the port whose faults this one follows (-1: none), the
+	 * port whose lost link holds this one down (-1: none) */
+	int16_t peer;
+	int16_t held_by;
+	uint64_t settled_tsc;   /* before this, this port's link holds nothing down */
+	uint64_t propagations;  /* times it was set down for its peer */
+} links[DPFWD_MAX_PORTS] = {[0 ... DPFWD_MAX_PORTS - 1] = {.peer = -1, .held_by = -1}};
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Ports opened through a kernel interface (net_af_packet): their PMD reports
+ * the link up whatever the carrier and cannot set it down (DPDK 22.11), so
+ * their link is the kernel interface's, read and set with SIOC[GS]IFFLAGS. */
+static char kernel_if[DPFWD_MAX_PORTS][IF_NAMESIZE];
+
+static int
+kernel_flags(const char *ifname, short set, short clear, short *flags)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+		ret = -errno;
+	} else if (set || clear) {
+		ifr.ifr_flags = (short)((ifr.ifr_flags | set) & ~clear);
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+			ret = -errno;
+	}
+	if (flags != NULL)
+		*flags = ifr.ifr_flags;
+	close(fd);
+	return ret;
+}
+
+/* The link of a port, set by dpfwd: the PMD's call, or the kernel's. */
+static int
+set_link(uint16_t port, int up)
+{
+	if (kernel_if[port][0] != '\0')
+		return kernel_flags(kernel_if[port], up ? IFF_UP : 0, up ? 0 : IFF_UP, NULL);
+	return up ? rte_eth_dev_set_link_up(port) : rte_eth_dev_set_link_down(port);
+}
+
+int dpfwd_link_kernel(uint16_t port_id, const char *ifname)
+{
+	if (port_id >= DPFWD_MAX_PORTS || ifname == NULL || strlen(ifname) >= IF_NAMESIZE)
+		return dpfwd_fail(EINVAL, "link_kernel: port %u, interface %s", port_id, ifname ? ifname : "none");
+	snprintf(kernel_if[port_id], IF_NAMESIZE, "%s", ifname);
+	return 0;
+}
+
+static void
+port_name(uint16_t port, char *name)
+{
+	if (rte_eth_dev_get_name_by_port(port, name) != 0)
+		strcpy(name, "?");
+}
 
 /* Take the PMD's current link; log and count it when it changed. */
 static void
@@ -53,6 +122,12 @@ link_check(uint16_t port, int first)
 		pthread_mutex_unlock(&lock);
 		return;
 	}
+	if (kernel_if[port][0] != '\0') {
+		short flags = 0;
+
+		if (kernel_flags(kernel_if[port], 0, 0, &flags) == 0)
+			link.link_status = (flags & IFF_RUNNING) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	}
 	changed = !first && links[port].watched && dpfwd_link_up[port] != link.link_status;
 	if (first || changed) {
 		links[port].changes += changed;
@@ -64,8 +139,7 @@ link_check(uint16_t port, int first)
 	pthread_mutex_unlock(&lock);
 	if (!changed && !(first && link.link_status == RTE_ETH_LINK_DOWN))
 		return;
-	if (rte_eth_dev_get_name_by_port(port, name) != 0)
-		strcpy(name, "?");
+	port_name(port, name);
 	/* rte_eth_link_to_str is still experimental in 24.11: say it here. */
 	if (link.link_status == RTE_ETH_LINK_DOWN)
 		DPFWD_LOG(WARNING, "port %u (%s): link down; packets for it are dropped and counted (tx_link_down)",
@@ -108,6 +182,8 @@ int dpfwd_link_watch(uint16_t port_id)
 	pthread_mutex_lock(&lock);
 	links[port_id].watched = 1;
 	links[port_id].changes = 0;
+	links[port_id].propagations = 0;
+	links[port_id].settled_tsc = rte_get_tsc_cycles() + rte_get_tsc_hz() * LINK_SETTLE_MS / 1000;
 	pthread_mutex_unlock(&lock);
 	if (links[port_id].interrupt) {
 		ret = rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_event, NULL);
@@ -118,6 +194,65 @@ int dpfwd_link_watch(uint16_t port_id)
 	return 0;
 }
 
+/* Set a port's link down for its peer (hold) or up again (release). The
+ * PMD's own link change follows, by interrupt or by the next poll. */
+static void
+propagate(uint16_t port, int16_t cause, int hold)
+{
+	char name[RTE_ETH_NAME_MAX_LEN], cause_name[RTE_ETH_NAME_MAX_LEN];
+	int ret;
+
+	port_name(port, name);
+	port_name(cause, cause_name);
+	pthread_mutex_lock(&lock);
+	links[port].held_by = hold ? cause : -1;
+	if (!hold)
+		links[port].settled_tsc = rte_get_tsc_cycles() + rte_get_tsc_hz() * LINK_SETTLE_MS / 1000;
+	pthread_mutex_unlock(&lock);
+	ret = set_link(port, !hold);
+	if (ret != 0) {
+		DPFWD_LOG(ERR, "port %u (%s): cannot set its link %s for port %u (%s): %s",
+			  port, name, hold ? "down" : "up", cause, cause_name, rte_strerror(-ret));
+		if (hold) {
+			pthread_mutex_lock(&lock);
+			links[port].held_by = -1;
+			links[port].peer = -1;     /* do not try again each poll */
+			pthread_mutex_unlock(&lock);
+		}
+		return;
+	}
+	if (hold) {
+		links[port].propagations++;
+		DPFWD_LOG(WARNING, "port %u (%s): link set down, as its peer port %u (%s) has no link (link propagation)",
+			  port, name, cause, cause_name);
+	} else {
+		DPFWD_LOG(WARNING, "port %u (%s): link set up again, as its peer port %u (%s) has its link back",
+			  port, name, cause, cause_name);
+	}
+}
+
+/* A settled port without link holds its peer down; once it has its link
+ * back, it lets the peer go. A port that is held down itself holds nothing:
+ * its lost link is dpfwd's doing. */
+static void
+propagate_faults(void)
+{
+	uint64_t now = rte_get_tsc_cycles();
+	uint16_t port;
+	int16_t peer;
+
+	for (port = 0; port < DPFWD_MAX_PORTS; port++) {
+		peer = links[port].peer;
+		if (!links[port].watched || peer < 0 || !links[peer].watched || links[port].held_by >= 0 ||
+		    now < links[port].settled_tsc)
+			continue;
+		if (!dpfwd_link_up[port] && links[peer].held_by < 0)
+			propagate(peer, port, 1);
+		else if (dpfwd_link_up[port] && links[peer].held_by == port)
+			propagate(peer, port, 0);
+	}
+}
+
 void dpfwd_link_poll(void)
 {
 	uint16_t port;
@@ -125,6 +260,41 @@ void dpfwd_link_poll(void)
 	for (port = 0; port < DPFWD_MAX_PORTS; port++)
 		if (links[port].watched)
 			link_check(port, 0);
+	propagate_faults();
+}
+
+int dpfwd_link_propagation(uint16_t port_id, uint16_t peer_id, uint8_t on)
+{
+	if (port_id >= DPFWD_MAX_PORTS || peer_id >= DPFWD_MAX_PORTS || port_id == peer_id)
+		return dpfwd_fail(EINVAL, "link_propagation: ports %u and %u", port_id, peer_id);
+	if (on) {
+		links[port_id].peer = peer_id;
+		links[peer_id].peer = port_id;
+		/* dpfwd owns these links: one a dpfwd killed while holding it
+		 * down left down (a tap's or af_packet's kernel interface) comes
+		 * back. A PMD without the call has no such state to leave. */
+		set_link(port_id, 1);
+		set_link(peer_id, 1);
+		return 0;
+	}
+	/* Off: let go of a port this pair holds down. */
+	if (links[peer_id].held_by == port_id)
+		propagate(peer_id, port_id, 0);
+	if (links[port_id].held_by == peer_id)
+		propagate(port_id, peer_id, 0);
+	links[port_id].peer = -1;
+	links[peer_id].peer = -1;
+	return 0;
+}
+
+int dpfwd_link_held_by(uint16_t port_id)
+{
+	return port_id < DPFWD_MAX_PORTS ? links[port_id].held_by : -1;
+}
+
+uint64_t dpfwd_link_propagations(uint16_t port_id)
+{
+	return port_id < DPFWD_MAX_PORTS ? links[port_id].propagations : 0;
 }
 
 void dpfwd_link_unwatch(uint16_t port_id)
@@ -133,7 +303,13 @@ void dpfwd_link_unwatch(uint16_t port_id)
 		return;
 	if (links[port_id].watched && links[port_id].interrupt)
 		rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_LSC, lsc_event, NULL);
+	/* A link dpfwd set down must not stay down after dpfwd (an af_packet
+	 * or tap port's kernel interface would). */
+	if (links[port_id].held_by >= 0)
+		propagate(port_id, links[port_id].held_by, 0);
 	pthread_mutex_lock(&lock);
+	links[port_id].peer = -1;
+	kernel_if[port_id][0] = '\0';
 	links[port_id].watched = 0;
 	dpfwd_link_up[port_id] = 1;
 	dpfwd_link_mbps[port_id] = 0;

@@ -225,7 +225,7 @@ port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 	struct rte_eth_dev_info info;
 	struct rte_eth_link link;
 	char name[RTE_ETH_NAME_MAX_LEN];
-	int peer = dpfwd_fwd_peer(port);
+	int peer = dpfwd_fwd_peer(port), held;
 
 	if (d == NULL)
 		return NULL;
@@ -239,6 +239,8 @@ port_dict(int index, uint16_t port, const uint16_t *ids, int n)
 	tel_dict_uint(d, "link_up", link.link_status == RTE_ETH_LINK_UP);
 	tel_dict_uint(d, "link_speed_mbps", link.link_status ? link.link_speed : 0);
 	rte_tel_data_add_dict_string(d, "link_events", dpfwd_link_interrupt(port) ? "interrupt" : "poll");
+	held = dpfwd_link_held_by(port);
+	rte_tel_data_add_dict_int(d, "held_down_by", held < 0 ? -1 : port_index(held, ids, n));
 	if (rte_eth_dev_info_get(port, &info) == 0) {
 		tel_dict_uint(d, "rx_queues", info.nb_rx_queues);
 		tel_dict_uint(d, "tx_queues", info.nb_tx_queues);

@@ -163,7 +163,7 @@ def test_the_role_offers_every_config_key_and_the_header_choices():
     import dataclasses
     from dpfwd import config as cfg
     keys = {"eal": ["instance", "memory", "args", "lcores", "memory_mb"], "mempool": ["mbufs", "cache"],
-            "forwarding": ["mode", "idle", "burst", "sleep_max_us", "residence"], "metrics": ["listen", "allow_remote"]}
+            "forwarding": ["mode", "idle", "burst", "sleep_max_us", "residence", "link_propagation"], "metrics": ["listen", "allow_remote"]}
     for section, names in keys.items():
         for key in names:
             assert f"'{key}'" in template, (section, key)
@@ -171,7 +171,7 @@ def test_the_role_offers_every_config_key_and_the_header_choices():
     # every top-level Config field is one of those keys
     fields = {f.name for f in dataclasses.fields(cfg.Config)}
     assert fields == {"ports", "pairs", "instance", "lcores", "memory", "memory_mb", "eal_args", "mbufs",
-                      "cache", "mode", "burst", "idle", "sleep_max_us", "residence", "metrics_listen",
+                      "cache", "mode", "burst", "idle", "sleep_max_us", "residence", "link_propagation", "metrics_listen",
                       "metrics_allow_remote"}
 
 

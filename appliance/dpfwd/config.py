@@ -29,6 +29,7 @@ The schema (every key but ``ports`` has a default)::
       idle: auto               # auto | busy | pause | sleep | monitor
       sleep_max_us: null       # sleep: longest sleep; null: what the rx rings allow
       residence: true          # time 1 burst in 32 from rx to tx (dpfwd_residence_seconds)
+      link_propagation: true   # a port without link sets its peer's link down until it is back
     metrics:
       listen: 127.0.0.1:19310  # Prometheus /metrics; absent or null: off
 
@@ -170,6 +171,7 @@ class Config:
     idle: str = "auto"
     sleep_max_us: int = None    # None: derived from the rx rings and link speeds (forward.c)
     residence: bool = True      # time sampled bursts from rx to tx
+    link_propagation: bool = True   # a pair's lost link is passed on to the other side
     metrics_listen: Listen = None
     metrics_allow_remote: bool = False   # listen on an address that is not loopback
 
@@ -445,11 +447,13 @@ def validate(data):
     ports = _read_ports(c, top.get("ports"))
     pairs = _read_pairs(c, top.get("pairs"), len(ports))
     _check_pair_queues(c, ports, pairs)
-    fm = c.mapping(top.get("forwarding"), "forwarding", ("mode", "burst", "idle", "sleep_max_us", "residence"))
+    fm = c.mapping(top.get("forwarding"), "forwarding", ("mode", "burst", "idle", "sleep_max_us", "residence",
+                                                         "link_propagation"))
     mode = c.choice(fm, "mode", "forwarding", "io", MODES)
     idle = c.choice(fm, "idle", "forwarding", "auto", IDLE_POLICIES)
     burst = c.integer(fm, "burst", "forwarding", 32, 1, MAX_BURST)
     residence = c.boolean(fm, "residence", "forwarding", True)
+    link_propagation = c.boolean(fm, "link_propagation", "forwarding", True)
     sleep_max_us = c.integer(fm, "sleep_max_us", "forwarding", None, 1, 500) \
         if fm.get("sleep_max_us") is not None else None
     mm = c.mapping(top.get("metrics"), "metrics", ("listen", "allow_remote"))
@@ -467,7 +471,7 @@ def validate(data):
     if c.errors:
         raise ConfigError(c.errors)
     return Config(ports=tuple(ports), pairs=tuple(pairs), mode=mode, burst=burst, idle=idle,
-                  sleep_max_us=sleep_max_us, residence=residence,
+                  sleep_max_us=sleep_max_us, residence=residence, link_propagation=link_propagation,
                   metrics_listen=listen, metrics_allow_remote=allow_remote, **eal, **mempool)
 
 

@@ -14,7 +14,7 @@ from .errors import EalError, ForwardingError, PortError
 from .facts import COUNTER_NAMES, DATAPLANE_IDLE, MODES, RECEIVED, RESIDENCE_BOUNDS_NS
 from .host import PCI_ADDRESS, Host
 from .mempool import Mempool, data_room_for_mtu
-from .plan import FRAME_OVER_MTU, dest_macs, live_differences, placed
+from .plan import FRAME_OVER_MTU, dest_macs, differences, placed
 from .port import Port, device_name, find_port
 from .telemetry import snapshot
 
@@ -188,12 +188,21 @@ class Forwarder:
         if self.idle == "monitor":
             why = self._monitor_queues(cfg.idle) or why
         log.info("idle policy %s (%s)", self.idle, why)
-        for i, port in enumerate(self.ports):
+        for i, (port, spec) in enumerate(zip(self.ports, cfg.ports)):
             port.start()
+            if spec.interface:
+                check_error(lib.dpfwd_link_kernel(port.id, spec.interface.encode()))
             check_error(lib.dpfwd_link_watch(port.id))
             for line in port.adjustments:
                 log.warning("ports[%d] (%s): %s", i, port.name, line)
-        check_error(lib.dpfwd_fwd_start(self._fwd_conf()), ForwardingError)
+        self._propagate_links(cfg)
+        check_error(lib.dpfwd_fwd_start(self._fwd_conf(cfg, self.idle)), ForwardingError)
+
+    def _propagate_links(self, cfg):
+        """Link-fault propagation on (or off) for every pair, as cfg says."""
+        for a, b in cfg.pairs:
+            check_error(lib.dpfwd_link_propagation(self.ports[a].id, self.ports[b].id,
+                                                   int(cfg.link_propagation)))
 
     def _monitor_queues(self, policy):
         """Put every polled queue under DPDK's power monitor (it takes only
@@ -233,11 +242,10 @@ class Forwarder:
         return f"{self.config.mode} mode: " + ", ".join(
             f"{self.ports[a].name} <-> {self.ports[b].name}" for a, b in self.config.pairs)
 
-    def _fwd_conf(self):
-        cfg = self.config
+    def _fwd_conf(self, cfg, idle):
         conf = ffi.new("struct dpfwd_fwd_conf *")
         conf.mode = MODES.index(cfg.mode)
-        conf.idle = DATAPLANE_IDLE.index(self.idle)
+        conf.idle = DATAPLANE_IDLE.index(idle)
         conf.burst = cfg.burst
         conf.n_tasks = len(self.plan.tasks)
         for i, t in enumerate(self.plan.tasks):
@@ -254,18 +262,32 @@ class Forwarder:
         return conf
 
     def apply_live(self, new):
-        """Take what can change while forwarding (mode, destination MACs) from
-        config new; return the dotted names of what needs a restart."""
+        """Take what can change while forwarding from config new. Returns
+        (what needs a restart, what was applied), dotted names; when anything
+        needs a restart, nothing is applied. A failure raises with the old
+        config still forwarding."""
         new = placed(new, Host())
-        restart = live_differences(self.config, new)
-        if restart:
-            return restart
-        macs = bytearray(6 * lib.DPFWD_MAX_PORTS)
-        for port, mac in zip(self.ports, dest_macs(new)):
-            macs[6 * port.id:6 * port.id + 6] = mac
-        check_error(lib.dpfwd_fwd_set_mode(MODES.index(new.mode), ffi.from_buffer(macs)))
-        self.config = new
-        return []
+        diffs = differences(self.config, new)
+        restart = [d.name for d in diffs if not d.live]
+        idle = self.idle
+        if new.idle != self.config.idle:
+            idle, _ = choose_idle(new.idle, bool(lib.dpfwd_idle_monitor_supported()))
+            if "monitor" in (idle, self.idle):
+                restart.append("forwarding.idle (to or from monitor)")
+        if restart or not diffs:
+            return restart, []
+        relaunch = {"forwarding.burst", "forwarding.idle", "forwarding.sleep_max_us", "forwarding.residence"}
+        if relaunch & {d.name for d in diffs}:
+            check_error(lib.dpfwd_fwd_relaunch(self._fwd_conf(new, idle)), ForwardingError)
+        else:
+            macs = bytearray(6 * lib.DPFWD_MAX_PORTS)
+            for port, mac in zip(self.ports, dest_macs(new)):
+                macs[6 * port.id:6 * port.id + 6] = mac
+            check_error(lib.dpfwd_fwd_set_mode(MODES.index(new.mode), ffi.from_buffer(macs)))
+        if new.link_propagation != self.config.link_propagation:
+            self._propagate_links(new)
+        self.config, self.idle = new, idle
+        return [], [d.name for d in diffs]
 
     def forwarded(self):
         """Packets received on all ports so far (cheap: for stop conditions)."""

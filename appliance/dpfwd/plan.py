@@ -163,22 +163,50 @@ def make_plan(config, host=None):
     return Plan(config, eal_args(config, devices), devices, tasks, warnings)
 
 
-LIVE_FIELDS = {"mode", "ports"}
+# What a reload applies while forwarding (Forwarder.apply_live): the lcores
+# take these at a quiescent point over running ports. Every other setting
+# needs a restart.
+LIVE_FIELDS = {"mode", "burst", "idle", "sleep_max_us", "residence", "link_propagation"}
 LIVE_PORT_FIELDS = {"dest_mac"}
+
+
+@dataclass(frozen=True)
+class Difference:
+    name: str       # dotted, as in the config file: forwarding.burst, ports[1].mtu
+    old: object
+    new: object
+    live: bool      # applies on reload; False: needs a restart
+
+
+# Config fields under the YAML key they are read from, for dotted names.
+SECTIONS = {"instance": "eal", "lcores": "eal", "memory": "eal", "memory_mb": "eal", "eal_args": "eal.args",
+            "mbufs": "mempool", "cache": "mempool", "metrics_listen": "metrics.listen",
+            "metrics_allow_remote": "metrics.allow_remote", "pairs": "pairs", "ports": "ports"}
+
+
+def _dotted(field_name):
+    section = SECTIONS.get(field_name, "forwarding")
+    return section if "." in section or section in ("pairs", "ports") else f"{section}.{field_name}"
+
+
+def differences(old, new):
+    """Every setting that differs between two configs, and whether it applies live."""
+    out = [Difference(_dotted(f.name), getattr(old, f.name), getattr(new, f.name), f.name in LIVE_FIELDS)
+           for f in fields(old) if f.name != "ports" and getattr(old, f.name) != getattr(new, f.name)]
+    if len(old.ports) != len(new.ports):
+        return out + [Difference("ports", len(old.ports), len(new.ports), False)]
+    for i, (a, b) in enumerate(zip(old.ports, new.ports)):
+        out += [Difference(f"ports[{i}].{f.name}", getattr(a, f.name), getattr(b, f.name),
+                           f.name in LIVE_PORT_FIELDS)
+                for f in fields(a) if f.name != "setup" and getattr(a, f.name) != getattr(b, f.name)]
+        out += [Difference(f"ports[{i}].{f.name}", getattr(a.setup, f.name), getattr(b.setup, f.name), False)
+                for f in fields(a.setup) if getattr(a.setup, f.name) != getattr(b.setup, f.name)]
+    return out
 
 
 def live_differences(old, new):
     """Names of settings that differ between configs and cannot change live."""
-    out = [f.name for f in fields(old) if f.name not in LIVE_FIELDS
-           and getattr(old, f.name) != getattr(new, f.name)]
-    if len(old.ports) != len(new.ports):
-        return out + ["ports"]
-    for i, (a, b) in enumerate(zip(old.ports, new.ports)):
-        out += [f"ports[{i}].{f.name}" for f in fields(a) if f.name not in LIVE_PORT_FIELDS | {"setup"}
-                and getattr(a, f.name) != getattr(b, f.name)]
-        out += [f"ports[{i}].{f.name}" for f in fields(a.setup)
-                if getattr(a.setup, f.name) != getattr(b.setup, f.name)]
-    return out
+    return [d.name for d in differences(old, new) if not d.live]
 
 
 def default_dest_mac(index):

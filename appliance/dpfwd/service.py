@@ -217,7 +217,7 @@ class Service:
         is one log line, and the old config keeps forwarding."""
         try:
             new = self.rebuild()
-            restart = self.fwd.apply_live(new)
+            restart, applied = self.fwd.apply_live(new)
         except Exception as exc:    # noqa: BLE001 - a reload must never stop the forwarder
             errors = getattr(exc, "errors", None) or [getattr(exc, "message", None) or str(exc)
                                                       or type(exc).__name__]
@@ -226,8 +226,10 @@ class Service:
         if restart:
             log.warning("reload: %s changed; that needs a restart (nothing was applied)",
                         ", ".join(restart))
+        elif applied:
+            log.info("reloaded: %s mode; applied live: %s", new.mode, ", ".join(applied))
         else:
-            log.info("reloaded: %s mode, destination MACs applied", new.mode)
+            log.info("reloaded: %s mode; nothing changed", new.mode)
 
     def report_status(self):
         """STATUS= line for systemctl status, from the same telemetry as every reader."""

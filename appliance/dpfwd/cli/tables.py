@@ -39,8 +39,12 @@ def counters_table(snap):
 
 
 def link_text(port):
-    """'up 10000 Mb/s' or 'DOWN', from a /dpfwd/ports entry."""
-    return f"up {port['link_speed_mbps']} Mb/s" if port["link_up"] else "DOWN"
+    """'up 10000 Mb/s', 'DOWN' or 'DOWN (held down: peer ports[0] has no link)',
+    from a /dpfwd/ports entry."""
+    if port["link_up"]:
+        return f"up {port['link_speed_mbps']} Mb/s"
+    held = port.get("held_down_by", -1)
+    return "DOWN" if held < 0 else f"DOWN (held down: peer ports[{held}] has no link)"
 
 
 def summary(counters):

@@ -141,3 +141,39 @@ def test_several_pairs_queues_and_lcores_all_forward(dpdk_host, tmp_path):
         assert [q["queue"] for q in port["queues"]] == [0, 1]
         assert all(q["rx"] > 0 and q["tx"] > 0 for q in port["queues"])
         assert port["rx"] == sum(q["rx"] for q in port["queues"])
+
+
+DIFF_BASE = "ports: [{vdev: net_null0, dest_mac: '02:00:00:00:00:07'}, {vdev: net_null1}]\n"
+
+
+@pytest.mark.parametrize("change, action, names", [
+    ("", "none", []),
+    ("forwarding: {burst: 64, idle: busy, link_propagation: false}\n", "reload",
+     ["forwarding.burst", "forwarding.idle", "forwarding.link_propagation"]),
+    ("forwarding: {mode: mac}\nmempool: {mbufs: 16384}\n", "restart", ["mempool.mbufs", "forwarding.mode"]),
+])
+def test_config_diff_says_what_applies_live(tmp_path, change, action, names):
+    (tmp_path / "old.yaml").write_text(DIFF_BASE)
+    (tmp_path / "new.yaml").write_text(DIFF_BASE + change)
+    code, lines = cli("config", "diff", "--json", tmp_path / "old.yaml", tmp_path / "new.yaml")
+    assert code == 0, lines
+    out = json.loads(lines[0])
+    assert out["action"] == action and sorted(c["name"] for c in out["changes"]) == sorted(names)
+    live = {c["name"]: c["live"] for c in out["changes"]}
+    assert all(live[n] for n in names if n.startswith("forwarding.")) and not live.get("mempool.mbufs", False)
+    _, text = cli("config", "diff", tmp_path / "old.yaml", tmp_path / "new.yaml")
+    assert text[-1] == action
+    if action == "reload":
+        assert "forwarding.burst: 32 -> 64 (live)" in text
+
+
+def test_config_diff_names_a_live_mac_and_refuses_bad_files(tmp_path):
+    (tmp_path / "old.yaml").write_text(DIFF_BASE)
+    (tmp_path / "new.yaml").write_text(DIFF_BASE.replace("07", "08"))
+    proc = dpfwd("config", "diff", tmp_path / "old.yaml", tmp_path / "new.yaml")
+    assert proc.stdout.splitlines() == ['ports[0].dest_mac: "02:00:00:00:00:07" -> "02:00:00:00:00:08" (live)',
+                                        "reload"]
+    assert_clean_error(dpfwd("config", "diff", tmp_path / "old.yaml", tmp_path / "missing.yaml"), 2,
+                       "does not exist")
+    (tmp_path / "bad.yaml").write_text("ports: 3\n")
+    assert_clean_error(dpfwd("config", "diff", tmp_path / "old.yaml", tmp_path / "bad.yaml"), 1, "ports")

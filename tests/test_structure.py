@@ -67,7 +67,7 @@ def test_every_option_has_help_and_every_reader_speaks_json():
     commands = [" ".join(path) for path, cmd in walk(main) if not isinstance(cmd, click.Group)]
     without_json = [" ".join(path) for path, cmd in walk(main)
                     if not isinstance(cmd, click.Group) and "as_json" not in [p.name for p in cmd.params]]
-    assert len(commands) == 7 and without_json == []
+    assert len(commands) == 8 and without_json == []
 
 
 @pytest.mark.parametrize("how", [["--instance", "nobody_a"], ["env"]])

@@ -1,4 +1,5 @@
-"""dpfwd config check: validate a config file without touching DPDK."""
+"""dpfwd config check and diff: validate a config file, and say what a
+change needs, without touching DPDK."""
 import json
 
 import click
@@ -6,7 +7,7 @@ import click
 from .. import config as cfg
 from ..guard import management_errors
 from ..host import Host
-from ..plan import make_plan
+from ..plan import differences, make_plan
 from .errors import ConfigInvalid, ConfigUnreadableError
 from .options import json_option
 
@@ -65,3 +66,35 @@ def check(file, as_json):
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo("ok")
+
+
+def shown(value):
+    """A config value as the file spells it: MACs, lcore lists, listen addresses."""
+    if isinstance(value, bytes):
+        return ":".join(f"{b:02x}" for b in value)
+    if hasattr(value, "text"):
+        return value.text
+    if isinstance(value, tuple):
+        return [shown(v) for v in value]
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+@config.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, readable=True))
+@json_option
+def diff(old, new, as_json):
+    """Say, setting by setting, what changes from config OLD to NEW and
+    whether it applies live (systemctl reload dpfwd) or needs a restart. The
+    last line is what the change needs: 'none', 'reload' or 'restart'. Both
+    files must be valid (exit 1 otherwise; 2 when one cannot be read)."""
+    changes = differences(check_file(old), check_file(new))
+    action = "none" if not changes else "restart" if any(not d.live for d in changes) else "reload"
+    if as_json:
+        click.echo(json.dumps({"action": action, "changes": [
+            {"name": d.name, "old": shown(d.old), "new": shown(d.new), "live": d.live} for d in changes]}))
+        return
+    for d in changes:
+        click.echo(f"{d.name}: {json.dumps(shown(d.old))} -> {json.dumps(shown(d.new))} "
+                   f"({'live' if d.live else 'restart'})")
+    click.echo(action)
